@@ -1,0 +1,197 @@
+// Package ingest reads login events from Kafka, decodes and validates them
+// against the event contract (schema/event.schema.json), routes bad messages
+// to a dead-letter topic and commits offsets only after the events' outputs
+// are durable.
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxEventBytes is the largest message value Decode accepts.
+const MaxEventBytes = 1 << 20
+
+// Type is the kind of a login event.
+type Type uint8
+
+// Event types of the contract.
+const (
+	TypeUnknown Type = iota
+	TypeLogin
+	TypeHeartbeat
+	TypeLogout
+)
+
+var typeNames = [...]string{TypeUnknown: "", TypeLogin: "login", TypeHeartbeat: "heartbeat", TypeLogout: "logout"}
+
+// String returns the contract name of the type.
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return ""
+}
+
+// ParseType parses a contract type name.
+func ParseType(s string) (Type, bool) {
+	switch s {
+	case "login":
+		return TypeLogin, true
+	case "heartbeat":
+		return TypeHeartbeat, true
+	case "logout":
+		return TypeLogout, true
+	}
+	return TypeUnknown, false
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (t Type) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// Event is one decoded, validated login event.
+type Event struct {
+	EventID   string
+	Type      Type
+	Time      time.Time
+	AccountID string
+	SessionID string
+	DeviceID  string
+	IP        netip.Addr // unmapped: IPv4-in-IPv6 becomes IPv4
+	UserAgent string
+	// Success is false only for a failed login; failed logins are recorded
+	// but open no session. Absent means true.
+	Success bool
+}
+
+// wireEvent is the JSON shape of the contract.
+type wireEvent struct {
+	EventID   string `json:"event_id"`
+	Type      string `json:"type"`
+	Time      string `json:"time"`
+	AccountID string `json:"account_id"`
+	SessionID string `json:"session_id,omitempty"`
+	DeviceID  string `json:"device_id,omitempty"`
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent,omitempty"`
+	Success   *bool  `json:"success,omitempty"`
+}
+
+// MarshalJSON encodes the event in the contract format.
+func (e Event) MarshalJSON() ([]byte, error) {
+	w := wireEvent{
+		EventID:   e.EventID,
+		Type:      e.Type.String(),
+		Time:      e.Time.UTC().Format(time.RFC3339Nano),
+		AccountID: e.AccountID,
+		SessionID: e.SessionID,
+		DeviceID:  e.DeviceID,
+		IP:        e.IP.String(),
+		UserAgent: e.UserAgent,
+	}
+	if e.Type == TypeLogin {
+		s := e.Success
+		w.Success = &s
+	}
+	return json.Marshal(w)
+}
+
+// ErrInvalidEvent is wrapped by every decoding error.
+var ErrInvalidEvent = errors.New("invalid event")
+
+// DecodeError says which field of an event is wrong and why. Its text is
+// what the dead-letter record carries.
+type DecodeError struct {
+	Field  string // contract field name, empty when the whole message is bad
+	Reason string // short machine-friendly reason, e.g. "missing", "malformed"
+	Detail string // human detail
+}
+
+func (e *DecodeError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("invalid event: %s: %s", e.Reason, e.Detail)
+	}
+	if e.Detail == "" {
+		return fmt.Sprintf("invalid event: field %q: %s", e.Field, e.Reason)
+	}
+	return fmt.Sprintf("invalid event: field %q: %s: %s", e.Field, e.Reason, e.Detail)
+}
+
+// Unwrap lets errors.Is(err, ErrInvalidEvent) match.
+func (e *DecodeError) Unwrap() error { return ErrInvalidEvent }
+
+// Decode parses and validates one contract event. Unknown fields are
+// ignored so producers can add fields without breaking consumers.
+func Decode(b []byte) (Event, error) {
+	var ev Event
+	if len(b) > MaxEventBytes {
+		return ev, &DecodeError{Reason: "too_large", Detail: fmt.Sprintf("%d bytes exceeds %d", len(b), MaxEventBytes)}
+	}
+	if !utf8.Valid(b) {
+		return ev, &DecodeError{Reason: "not_utf8", Detail: "message is not valid UTF-8"}
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return ev, &DecodeError{Reason: "not_json_object", Detail: "message is not a JSON object"}
+	}
+	var w wireEvent
+	if err := json.Unmarshal(b, &w); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return ev, &DecodeError{Field: te.Field, Reason: "wrong_type", Detail: "expected " + te.Type.String()}
+		}
+		return ev, &DecodeError{Reason: "malformed_json", Detail: err.Error()}
+	}
+	if w.EventID == "" {
+		return ev, missing("event_id")
+	}
+	if w.Type == "" {
+		return ev, missing("type")
+	}
+	t, ok := ParseType(w.Type)
+	if !ok {
+		return ev, &DecodeError{Field: "type", Reason: "unknown_value", Detail: fmt.Sprintf("%q is not login, heartbeat or logout", w.Type)}
+	}
+	if w.Time == "" {
+		return ev, missing("time")
+	}
+	ts, err := time.Parse(time.RFC3339Nano, w.Time)
+	if err != nil {
+		return ev, &DecodeError{Field: "time", Reason: "malformed", Detail: "not RFC 3339: " + w.Time}
+	}
+	if w.AccountID == "" {
+		return ev, missing("account_id")
+	}
+	if w.IP == "" {
+		return ev, missing("ip")
+	}
+	ip, err := netip.ParseAddr(w.IP)
+	if err != nil {
+		return ev, &DecodeError{Field: "ip", Reason: "malformed", Detail: fmt.Sprintf("%q is not an IP address", w.IP)}
+	}
+	if t == TypeLogin && w.DeviceID == "" {
+		return ev, missing("device_id")
+	}
+	if t != TypeLogin && w.SessionID == "" && w.DeviceID == "" {
+		return ev, &DecodeError{Field: "session_id", Reason: "missing", Detail: "heartbeat and logout need session_id or device_id"}
+	}
+	ev = Event{
+		EventID:   w.EventID,
+		Type:      t,
+		Time:      ts.UTC(),
+		AccountID: w.AccountID,
+		SessionID: w.SessionID,
+		DeviceID:  w.DeviceID,
+		IP:        ip.Unmap().WithZone(""),
+		UserAgent: w.UserAgent,
+		Success:   w.Success == nil || *w.Success,
+	}
+	return ev, nil
+}
+
+func missing(field string) error { return &DecodeError{Field: field, Reason: "missing"} }
