@@ -87,4 +87,7 @@ type AccountSummary struct {
 	LastScore   float64   `json:"last_score"`
 	LastSeen    time.Time `json:"last_seen"`
 	Events      int       `json:"events"`
+	// ImpossibleTravel is when the naive impossible-travel rule (900 km/h,
+	// over 100 km, at least 5 min apart) first fired, for comparison.
+	ImpossibleTravel *time.Time `json:"impossible_travel_first"`
 }

@@ -1,0 +1,114 @@
+package scoring
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config configures the scorer. The zero value of a field means its default.
+type Config struct {
+	// SessionTimeout ends a session that has no logout this long after its
+	// last event. Default: 30m.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// StateTTL evicts an account's state after this much inactivity, in
+	// event time. Default: 1080h (45 days).
+	StateTTL time.Duration `yaml:"state_ttl"`
+	// MaxAccounts bounds the number of accounts held in memory; beyond it
+	// the least recently active accounts are evicted early. Default: 5000000.
+	MaxAccounts int `yaml:"max_accounts"`
+	// BridgeWindow is how long a single visit of a device links two places
+	// into one household (a hotel, a friend's flat). Persistent links (2+
+	// days) last as long as the state. Default: 48h.
+	BridgeWindow time.Duration `yaml:"bridge_window"`
+	// CoarseAccuracyKM: a location whose accuracy radius is larger than
+	// this says nothing about which home a device is in, so it never
+	// becomes a place. Default: 250.
+	CoarseAccuracyKM int `yaml:"coarse_accuracy_km"`
+	// TravelMinKM is the least separation from home, beyond both accuracy
+	// radii, that counts as travel. Default: 100.
+	TravelMinKM float64 `yaml:"travel_min_km"`
+	// SuspectedThreshold is the score from which a verdict is
+	// suspected_sharing. Default: 0.5.
+	SuspectedThreshold float64 `yaml:"suspected_threshold"`
+	// SharingThreshold is the score from which a verdict is sharing.
+	// Default: 0.9.
+	SharingThreshold float64 `yaml:"sharing_threshold"`
+	// Model is a path to a model JSON file; empty uses the built-in model.
+	// Default: "".
+	Model string `yaml:"model"`
+}
+
+// Sentinel errors returned by Config.Validate.
+var (
+	ErrBadThresholds = errors.New("thresholds must satisfy 0 < suspected_threshold < sharing_threshold <= 1")
+	ErrNegative      = errors.New("must not be negative")
+)
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		SessionTimeout:     30 * time.Minute,
+		StateTTL:           45 * 24 * time.Hour,
+		MaxAccounts:        5_000_000,
+		BridgeWindow:       48 * time.Hour,
+		CoarseAccuracyKM:   250,
+		TravelMinKM:        100,
+		SuspectedThreshold: 0.5,
+		SharingThreshold:   0.9,
+	}
+}
+
+// withDefaults fills zero fields.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = d.SessionTimeout
+	}
+	if c.StateTTL == 0 {
+		c.StateTTL = d.StateTTL
+	}
+	if c.MaxAccounts == 0 {
+		c.MaxAccounts = d.MaxAccounts
+	}
+	if c.BridgeWindow == 0 {
+		c.BridgeWindow = d.BridgeWindow
+	}
+	if c.CoarseAccuracyKM == 0 {
+		c.CoarseAccuracyKM = d.CoarseAccuracyKM
+	}
+	if c.TravelMinKM == 0 {
+		c.TravelMinKM = d.TravelMinKM
+	}
+	if c.SuspectedThreshold == 0 {
+		c.SuspectedThreshold = d.SuspectedThreshold
+	}
+	if c.SharingThreshold == 0 {
+		c.SharingThreshold = d.SharingThreshold
+	}
+	return c
+}
+
+// Validate checks the config after defaults are applied.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	for name, v := range map[string]int64{
+		"session_timeout":    int64(c.SessionTimeout),
+		"state_ttl":          int64(c.StateTTL),
+		"bridge_window":      int64(c.BridgeWindow),
+		"max_accounts":       int64(c.MaxAccounts),
+		"coarse_accuracy_km": int64(c.CoarseAccuracyKM),
+	} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("scoring.%s: %w", name, ErrNegative))
+		}
+	}
+	if c.TravelMinKM < 0 {
+		errs = append(errs, fmt.Errorf("scoring.travel_min_km: %w", ErrNegative))
+	}
+	if !(c.SuspectedThreshold > 0 && c.SuspectedThreshold < c.SharingThreshold && c.SharingThreshold <= 1) {
+		errs = append(errs, fmt.Errorf("scoring.suspected_threshold/sharing_threshold (%g, %g): %w", c.SuspectedThreshold, c.SharingThreshold, ErrBadThresholds))
+	}
+	return errors.Join(errs...)
+}

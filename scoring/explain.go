@@ -1,0 +1,167 @@
+package scoring
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sharewatch/sharewatch/enrich"
+	"github.com/sharewatch/sharewatch/ingest"
+)
+
+// Reason codes: machine-readable, stable across model versions. Analysts
+// filter on them; the explanation sentence says the same in words.
+const (
+	ReasonConcurrentHouseholds = "concurrent_households" // another persistent household streamed at the same time on recent days
+	ReasonConcurrentNow        = "concurrent_now"        // this session overlaps another household's session
+	ReasonSecondHousehold      = "second_household"      // a persistent household other than the owner's uses the account
+	ReasonManyHouseholds       = "many_households"       // three or more households use the account
+	ReasonNewDeviceNewPlace    = "new_device_new_place"  // a brand-new device at a new place overlapped the household
+	ReasonDeviceTeleport       = "device_teleport"       // one device moved faster than any travel allows
+	ReasonTravelKnownDevice    = "travel_known_device"   // the household's own device is away from home
+	ReasonHostingNetwork       = "hosting_network"       // hosting/VPN exit; its location is not used
+	ReasonCoarseLocation       = "coarse_location"       // accuracy radius too large to place a person
+	ReasonPrivateAddress       = "private_address"       // private or non-routable address
+	ReasonUnknownLocation      = "unknown_location"      // address not in the GeoIP database
+	ReasonNewDevice            = "new_device"            // first event of this device
+	ReasonFailedLogin          = "failed_login"          // failed logins open no session
+	ReasonSingleHousehold      = "single_household"      // all activity fits one household
+	ReasonHouseholdConcurrency = "household_concurrency" // several sessions at once, all in one household
+)
+
+func placeName(p *place) string {
+	switch {
+	case p == nil:
+		return "an unknown place"
+	case p.city != "" && p.country != "":
+		return p.city + " (" + p.country + ")"
+	case p.city != "":
+		return p.city
+	case p.country != "":
+		return p.country
+	}
+	return "an unnamed place"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// explain returns the reason codes and the one-sentence explanation.
+func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observation, ev *ingest.Event, label Label, e evidence) ([]string, string) {
+	reasons := make([]string, 0, 4)
+	var home, foreign *place
+	if e.primary >= 0 {
+		home = &a.places[e.primary]
+	}
+	if e.foreign > 0 && e.foreignHome >= 0 {
+		foreign = &a.places[e.foreignHome]
+	}
+	if e.conflictDays > 0 {
+		reasons = append(reasons, ReasonConcurrentHouseholds)
+	}
+	if obs.conflict {
+		reasons = append(reasons, ReasonConcurrentNow)
+	}
+	if e.foreign >= 2 {
+		reasons = append(reasons, ReasonManyHouseholds)
+	} else if e.foreign == 1 {
+		reasons = append(reasons, ReasonSecondHousehold)
+	}
+	if x[5] > 0 {
+		reasons = append(reasons, ReasonNewDeviceNewPlace)
+	}
+	if obs.teleport {
+		reasons = append(reasons, ReasonDeviceTeleport)
+	}
+	if label == LabelTravel {
+		reasons = append(reasons, ReasonTravelKnownDevice)
+	}
+	switch {
+	case ev.Type == ingest.TypeLogin && !ev.Success:
+		reasons = append(reasons, ReasonFailedLogin)
+	case obs.loc.Hosting:
+		reasons = append(reasons, ReasonHostingNetwork)
+	case obs.loc.Kind == enrich.KindPrivate:
+		reasons = append(reasons, ReasonPrivateAddress)
+	case obs.loc.Kind == enrich.KindUnknown || (obs.loc.Kind == enrich.KindPublic && !obs.loc.HasCoords):
+		reasons = append(reasons, ReasonUnknownLocation)
+	case !obs.trusted && obs.loc.Kind == enrich.KindPublic:
+		reasons = append(reasons, ReasonCoarseLocation)
+	}
+	if obs.newDevice {
+		reasons = append(reasons, ReasonNewDevice)
+	}
+	if len(reasons) == 0 || (e.foreign == 0 && e.conflictDays == 0 && label == LabelOK) {
+		reasons = append(reasons, ReasonSingleHousehold)
+	}
+
+	homeName := "home"
+	if home != nil {
+		homeName = "the home in " + placeName(home)
+	}
+	var sentence string
+	switch {
+	case label.Flagged() && e.foreign >= 2:
+		sentence = fmt.Sprintf("%d separate households besides %s used the account in the last 14 days, the most active in %s on %d days; they streamed at the same time on %d of the last 14 days.",
+			e.foreign, homeName, placeName(foreign), e.foreignDays, e.conflictDays)
+	case label.Flagged() && e.conflictDays > 0 && foreign != nil:
+		sentence = fmt.Sprintf("%s never seen at %s %s in %s at the same time as the household, on %d of the last 14 days.",
+			plural(e.foreignDevs, "device", "devices"), homeName, verb(e.foreignDevs, "streams", "stream"), placeName(foreign), e.conflictDays)
+	case label.Flagged() && foreign != nil:
+		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 14 days.",
+			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays)
+	case label.Flagged() && x[5] > 0:
+		sentence = fmt.Sprintf("A new device on a new network streamed at the same time as the household at %s; one more day like this makes it a second household.", homeName)
+	case label.Flagged():
+		sentence = fmt.Sprintf("Activity at places one household cannot be at simultaneously (score %.2f).", s.model.Score(x))
+	case label == LabelTravel:
+		sentence = fmt.Sprintf("The household's own device is in %s, %.0f km from %s; a known device moving explains the change, so this looks like the owner travelling.",
+			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName)
+	case obs.loc.Hosting:
+		sentence = fmt.Sprintf("The address belongs to hosting/VPN network AS%d%s, so its location is not used; the account shows no second household.", obs.loc.ASN, quote(obs.loc.ASOrg))
+	case e.foreign == 1 && e.conflictDays == 0:
+		sentence = fmt.Sprintf("A second place in %s is used on %d of the last 14 days but never at the same time as the household; not enough to call it sharing.", placeName(foreign), e.foreignDays)
+	case e.conflictDays > 0:
+		sentence = fmt.Sprintf("Streams at the same time from two households on %d of the last 14 days, but too little to call it sharing yet.", e.conflictDays)
+	default:
+		n := 0
+		if len(hs) > 0 {
+			n = popcount32(hs[0].devices)
+		}
+		sentence = fmt.Sprintf("All activity fits one household (%s, %s); no second household.", homeName, plural(n, "device", "devices"))
+	}
+	return reasons, sentence
+}
+
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func quote(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + strings.TrimSpace(s) + ")"
+}
+
+// guessKind maps a user agent to a device kind, for explanations.
+func guessKind(ua string) uint8 {
+	u := strings.ToLower(ua)
+	switch {
+	case strings.Contains(u, "tv") || strings.Contains(u, "roku") || strings.Contains(u, "tizen") || strings.Contains(u, "webos"):
+		return 1
+	case strings.Contains(u, "iphone") || strings.Contains(u, "android") && strings.Contains(u, "mobile"):
+		return 2
+	case strings.Contains(u, "ipad") || strings.Contains(u, "tablet"):
+		return 3
+	case u != "":
+		return 4
+	}
+	return 0
+}

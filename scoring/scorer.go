@@ -1,0 +1,489 @@
+package scoring
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sharewatch/sharewatch/enrich"
+	"github.com/sharewatch/sharewatch/ingest"
+)
+
+// Locator enriches an IP address; *enrich.Enricher implements it.
+type Locator interface {
+	Lookup(ip netip.Addr) enrich.Location
+}
+
+// Options are the scorer's collaborators.
+type Options struct {
+	Locator    Locator
+	Model      *Model // nil: the configured file, else the built-in model
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// KeepSummaries keeps the summary of evicted accounts so a batch run
+	// can report every account at the end.
+	KeepSummaries bool
+}
+
+// Scorer holds per-account state and scores events. It is not safe for
+// concurrent use: the pipeline feeds each scorer from one goroutine, and
+// shards accounts across scorers when it needs more.
+type Scorer struct {
+	cfg      Config
+	model    *Model
+	loc      Locator
+	log      *slog.Logger
+	m        *metrics
+	accounts map[string]*account
+	evicted  map[string]AccountSummary
+
+	watermark int64 // highest event time seen, unix seconds
+	nextSweep int64
+
+	timeout, ttl, bridge int64
+}
+
+// New builds a scorer.
+func New(cfg Config, opts Options) (*Scorer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if opts.Locator == nil {
+		return nil, fmt.Errorf("scoring: a Locator is required")
+	}
+	m := opts.Model
+	if m == nil {
+		var err error
+		if cfg.Model != "" {
+			m, err = LoadModel(cfg.Model)
+		} else {
+			m, err = BuiltinModel()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Scorer{
+		cfg:      cfg,
+		model:    m,
+		loc:      opts.Locator,
+		log:      log,
+		m:        newMetrics(opts.Registerer, m.Version),
+		accounts: make(map[string]*account),
+		timeout:  int64(cfg.SessionTimeout / time.Second),
+		ttl:      int64(cfg.StateTTL / time.Second),
+		bridge:   int64(cfg.BridgeWindow / time.Second),
+	}
+	if opts.KeepSummaries {
+		s.evicted = make(map[string]AccountSummary)
+	}
+	return s, nil
+}
+
+// ModelVersion is the version stamped on every verdict.
+func (s *Scorer) ModelVersion() string { return s.model.Version }
+
+// Accounts returns how many accounts are held in memory.
+func (s *Scorer) Accounts() int { return len(s.accounts) }
+
+// Score scores one event. ok is false when the event is a duplicate of one
+// the account has just seen (same event_id), which yields no verdict.
+func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
+	a := s.accounts[ev.AccountID]
+	if a == nil {
+		a = &account{}
+		s.accounts[ev.AccountID] = a
+		s.m.accounts.Set(float64(len(s.accounts)))
+	}
+	if a.seenRecently(fnv64(ev.EventID)) {
+		s.m.duplicates.Inc()
+		return v, false
+	}
+	loc := s.loc.Lookup(ev.IP)
+	now := ev.Time.Unix()
+	s.advance(now)
+	day := dayOf(now)
+	if now > a.lastSeen {
+		a.lastSeen = now
+	}
+	a.events++
+	a.expireSessions(now, s.timeout)
+
+	obs := observation{loc: loc, trusted: loc.Trusted() && int(loc.AccuracyKM) <= s.cfg.CoarseAccuracyKM}
+	si := -1
+	if ev.Type != ingest.TypeLogin || ev.Success {
+		si = s.track(a, ev, &obs, now, day)
+	}
+	c := a.households(now, s.bridge)
+	if si >= 0 && ev.Type != ingest.TypeLogout {
+		s.concurrency(a, si, c, now, day, &obs)
+	}
+	hs := a.householdSummary(c, day, 14)
+	x, ev2 := s.features(a, hs, day, &obs)
+	score := s.model.Score(&x)
+	label := LabelOK
+	switch {
+	case score >= s.cfg.SharingThreshold:
+		label = LabelSharing
+	case score >= s.cfg.SuspectedThreshold:
+		label = LabelSuspectedSharing
+	case obs.travelKM > 0:
+		label = LabelTravel
+	}
+	reasons, explanation := s.explain(a, hs, &x, &obs, ev, label, ev2)
+
+	v = Verdict{
+		EventID:      ev.EventID,
+		Type:         ev.Type.String(),
+		Time:         ev.Time,
+		AccountID:    ev.AccountID,
+		SessionID:    ev.SessionID,
+		DeviceID:     ev.DeviceID,
+		IP:           ev.IP.String(),
+		Country:      loc.Country,
+		City:         loc.City,
+		AccuracyKM:   int(loc.AccuracyKM),
+		ASN:          loc.ASN,
+		Score:        math.Round(score*1e4) / 1e4,
+		Verdict:      label,
+		Reasons:      reasons,
+		Explanation:  explanation,
+		Action:       "none",
+		ModelVersion: s.model.Version,
+	}
+	if loc.HasCoords {
+		v.Lat, v.Lon = round4(loc.Lat), round4(loc.Lon)
+	}
+	s.remember(a, &v, now)
+	s.baseline(a, ev, &loc, now)
+	if ev.Type == ingest.TypeLogout && si >= 0 {
+		a.sessions = append(a.sessions[:si], a.sessions[si+1:]...)
+	}
+	s.m.scored[label].Inc()
+	return v, true
+}
+
+// observation carries what scoring learnt about the current event.
+type observation struct {
+	loc          enrich.Location
+	trusted      bool
+	dev          int
+	place        int
+	travelKM     float64 // > 0 when the owner's household is travelling
+	conflict     bool
+	conflictWith int // place slot of the other side
+	newcomer     bool
+	teleport     bool
+	newDevice    bool
+}
+
+// track updates devices, places, edges and sessions for the event, and
+// returns the session slot, or -1.
+func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64, day int32) int {
+	skey := fnv64(ev.SessionID)
+	if ev.SessionID == "" {
+		skey = fnv64("device:" + ev.DeviceID)
+	}
+	si := a.sessionIndex(skey)
+	// Resolve the device: the event's device_id, else the session's.
+	d := -1
+	if ev.DeviceID != "" {
+		id := fnv64(ev.DeviceID)
+		d = a.deviceIndex(id)
+		if d < 0 {
+			d = a.addDevice(id, now)
+			a.devices[d].kind = guessKind(ev.UserAgent)
+			obs.newDevice = true
+			si = a.sessionIndex(skey) // eviction may have moved sessions
+		}
+	} else if si >= 0 {
+		d = int(a.sessions[si].dev)
+	} else {
+		id := skey ^ 0x9e3779b97f4a7c15 // an unnamed device, one per unknown session
+		if d = a.deviceIndex(id); d < 0 {
+			d = a.addDevice(id, now)
+			si = a.sessionIndex(skey)
+		}
+	}
+	obs.dev = d
+	dv := &a.devices[d]
+	if now > dv.lastSeen {
+		dv.lastSeen = now
+	}
+	dv.days.add(day)
+
+	obs.place = -1
+	if obs.trusted {
+		key := fnv64(obs.loc.Network.String())
+		p := a.placeIndex(key)
+		if p < 0 {
+			p = a.addPlace(place{
+				key: key, asn: obs.loc.ASN, lat: float32(obs.loc.Lat), lon: float32(obs.loc.Lon),
+				acc: obs.loc.AccuracyKM, country: obs.loc.Country, city: obs.loc.City,
+				firstSeen: now, used: true,
+			})
+			si = a.sessionIndex(skey)
+		}
+		pl := &a.places[p]
+		if now > pl.lastSeen {
+			pl.lastSeen = now
+		}
+		pl.days.add(day)
+		pl.devs |= 1 << uint(d)
+		if a.touchEdge(d, p, day, now) && pl.deviceDays < math.MaxUint16 {
+			pl.deviceDays++
+		}
+		obs.place = p
+		// Device continuity: one device is one person; moving faster than
+		// travel allows is a cloned or shared device identity.
+		if dv.lastPosAt > 0 {
+			dist := DistanceKM(float64(dv.lastLat), float64(dv.lastLon), obs.loc.Lat, obs.loc.Lon)
+			if ImpliedSpeedKMH(dist, dv.lastAcc, obs.loc.AccuracyKM, float64(now-dv.lastPosAt)) > plausibleTravelKMH && now-dv.lastPosAt < 6*3600 {
+				a.teleports.add(day)
+				obs.teleport = true
+			}
+		}
+		dv.lastLat, dv.lastLon, dv.lastAcc, dv.lastPosAt = float32(obs.loc.Lat), float32(obs.loc.Lon), obs.loc.AccuracyKM, now
+	}
+
+	if si < 0 {
+		if ev.Type == ingest.TypeLogin && a.places != nil && obs.place >= 0 && a.places[obs.place].sessions < math.MaxUint16 {
+			a.places[obs.place].sessions++
+		}
+		si = a.addSession(session{key: skey, dev: int8(d), start: now, last: now})
+	}
+	ss := &a.sessions[si]
+	ss.dev = int8(d)
+	if now > ss.last {
+		ss.last = now
+	}
+	ss.place = int8(obs.place)
+	ss.trusted = obs.trusted
+	if obs.trusted {
+		ss.lat, ss.lon, ss.acc = float32(obs.loc.Lat), float32(obs.loc.Lon), obs.loc.AccuracyKM
+	}
+	return si
+}
+
+// concurrency checks the session against every other active session.
+func (s *Scorer) concurrency(a *account, si int, c *components, now int64, day int32, obs *observation) {
+	anchoredRoot := func(root int) bool {
+		for p := range a.places {
+			if a.places[p].used && c.place(p) == root && a.places[p].days.total() >= 2 {
+				return true
+			}
+		}
+		return false
+	}
+	cur := &a.sessions[si]
+	for i := range a.sessions {
+		if i == si {
+			continue
+		}
+		o := &a.sessions[i]
+		if now-o.last > s.timeout {
+			continue
+		}
+		if concurrencyConflict(cur, o, c, anchoredRoot) {
+			a.conflicts.add(day)
+			a.places[cur.place].conflicts.add(day)
+			a.places[o.place].conflicts.add(day)
+			obs.conflict = true
+			obs.conflictWith = int(o.place)
+			continue
+		}
+		// First-day evidence: a device first seen in the last two days,
+		// at a place of its own, overlapping a persistent household
+		// elsewhere.
+		if cur.trusted && o.trusted && cur.place >= 0 && o.place >= 0 && cur.place != o.place && cur.dev != o.dev {
+			hc, ho := c.device(int(cur.dev)), c.device(int(o.dev))
+			if hc != ho && c.place(int(cur.place)) == hc && c.place(int(o.place)) == ho {
+				ac, ao := anchoredRoot(hc), anchoredRoot(ho)
+				newc := now-a.devices[cur.dev].firstSeen < s.bridge
+				newo := now-a.devices[o.dev].firstSeen < s.bridge
+				if (ao && !ac && newc) || (ac && !ao && newo) {
+					a.newcomers.add(day)
+					obs.newcomer = true
+				}
+			}
+		}
+	}
+}
+
+// features computes the model's inputs.
+func (s *Scorer) features(a *account, hs []household, day int32, obs *observation) (Features, evidence) {
+	var x Features
+	var e evidence
+	e.primary = -1
+	if len(hs) > 0 {
+		e.primary = hs[0].home
+	}
+	foreignDevices := 0
+	for i := 1; i < len(hs); i++ {
+		h := &hs[i]
+		if !h.anchored || h.activeDays == 0 {
+			continue
+		}
+		e.foreign++
+		foreignDevices += popcount32(h.devices)
+		if n := popcount(h.activeDays); n > e.foreignDays || (n == e.foreignDays && popcount(h.conflicts) > e.foreignConflictDays) {
+			e.foreignDays = n
+			e.foreignConflictDays = popcount(h.conflicts)
+			e.foreignHome = h.home
+			e.foreignDevs = popcount32(h.devices)
+		}
+		if h.conflicts == 0 {
+			e.quietForeign++
+		}
+	}
+	e.conflictDays = a.conflicts.count(day, 14)
+	x[0] = math.Log1p(float64(e.conflictDays))
+	if obs.conflict {
+		x[1] = 1
+	}
+	x[2] = math.Log1p(float64(e.foreign))
+	x[3] = math.Log1p(float64(e.foreignDays))
+	x[4] = math.Log1p(float64(foreignDevices))
+	x[5] = math.Log1p(float64(a.newcomers.count(day, 7)))
+	x[6] = math.Log1p(float64(a.teleports.count(day, 14)))
+	if e.quietForeign > 0 && e.conflictDays == 0 {
+		x[7] = 1
+	}
+	e.households = len(hs)
+	// Travel: the owner's household seen well away from its home.
+	if obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && len(hs) > 0 {
+		hp := &a.places[e.primary]
+		if hs[0].devices&(1<<uint(obs.dev)) != 0 {
+			dist := DistanceKM(float64(hp.lat), float64(hp.lon), obs.loc.Lat, obs.loc.Lon)
+			if SeparationKM(dist, hp.acc, obs.loc.AccuracyKM) >= s.cfg.TravelMinKM {
+				obs.travelKM = dist
+			}
+		}
+	}
+	return x, e
+}
+
+// evidence is what the explanation cites.
+type evidence struct {
+	primary             int // place slot of the owner's home, -1 unknown
+	foreign             int // persistent other households
+	foreignHome         int // place slot of the most active one
+	foreignDays         int
+	foreignConflictDays int
+	foreignDevs         int
+	quietForeign        int
+	conflictDays        int
+	households          int
+}
+
+// remember updates the account summary fields.
+func (s *Scorer) remember(a *account, v *Verdict, now int64) {
+	a.lastScore = float32(v.Score)
+	a.lastLabel = v.Verdict
+	if v.Verdict.Flagged() && a.firstFlagged == 0 {
+		a.firstFlagged = now
+	}
+	if float32(v.Score) > a.peak || a.events == 1 || (v.Verdict > a.peakLabel) {
+		a.peak = float32(v.Score)
+		a.peakLabel = v.Verdict
+		a.peakReasons = v.Reasons
+		a.peakExplain = v.Explanation
+	}
+}
+
+// advance moves the event-time watermark and evicts idle accounts.
+func (s *Scorer) advance(now int64) {
+	if now <= s.watermark {
+		return
+	}
+	s.watermark = now
+	if now < s.nextSweep {
+		return
+	}
+	s.nextSweep = now + 3600
+	cutoff := now - s.ttl
+	for id, a := range s.accounts {
+		if a.lastSeen < cutoff {
+			s.evict(id, a)
+		}
+	}
+	if over := len(s.accounts) - s.cfg.MaxAccounts; over > 0 {
+		type idle struct {
+			id   string
+			seen int64
+		}
+		all := make([]idle, 0, len(s.accounts))
+		for id, a := range s.accounts {
+			all = append(all, idle{id, a.lastSeen})
+		}
+		sort.Slice(all, func(i, j int) bool {
+			return all[i].seen < all[j].seen || (all[i].seen == all[j].seen && all[i].id < all[j].id)
+		})
+		for _, x := range all[:over] {
+			s.evict(x.id, s.accounts[x.id])
+		}
+	}
+	s.m.accounts.Set(float64(len(s.accounts)))
+}
+
+func (s *Scorer) evict(id string, a *account) {
+	if s.evicted != nil {
+		s.evicted[id] = summaryOf(id, a)
+	}
+	delete(s.accounts, id)
+	s.m.evictions.Inc()
+}
+
+// Summaries returns the account summaries of every account seen (held or,
+// with KeepSummaries, evicted), sorted by account id.
+func (s *Scorer) Summaries() []AccountSummary {
+	out := make([]AccountSummary, 0, len(s.accounts)+len(s.evicted))
+	for id, a := range s.accounts {
+		out = append(out, summaryOf(id, a))
+	}
+	for _, sum := range s.evicted {
+		if _, live := s.accounts[sum.AccountID]; !live {
+			out = append(out, sum)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AccountID < out[j].AccountID })
+	return out
+}
+
+func summaryOf(id string, a *account) AccountSummary {
+	sum := AccountSummary{
+		AccountID:   id,
+		Verdict:     a.peakLabel,
+		Score:       round4(float64(a.peak)),
+		Reasons:     a.peakReasons,
+		Explanation: a.peakExplain,
+		LastVerdict: a.lastLabel,
+		LastScore:   round4(float64(a.lastScore)),
+		LastSeen:    time.Unix(a.lastSeen, 0).UTC(),
+		Events:      int(a.events),
+	}
+	if a.firstFlagged != 0 {
+		t := time.Unix(a.firstFlagged, 0).UTC()
+		sum.FirstFlagged = &t
+	}
+	if a.baseFlagged != 0 {
+		t := time.Unix(a.baseFlagged, 0).UTC()
+		sum.ImpossibleTravel = &t
+	}
+	if sum.Reasons == nil {
+		sum.Reasons = []string{}
+	}
+	return sum
+}
+
+func round4(f float64) float64 { return math.Round(f*1e4) / 1e4 }

@@ -1,0 +1,200 @@
+package scoring
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/sharewatch/sharewatch/enrich"
+	"github.com/sharewatch/sharewatch/ingest"
+)
+
+// fakeLocator resolves /24s to fixed places.
+type fakeLocator map[netip.Prefix]enrich.Location
+
+func (f fakeLocator) Lookup(ip netip.Addr) enrich.Location {
+	n := enrich.NetworkOf(ip)
+	l, ok := f[n]
+	if !ok {
+		return enrich.Location{Kind: enrich.KindUnknown, Network: n}
+	}
+	l.Network = n
+	return l
+}
+
+var (
+	stockholmHome  = netip.MustParsePrefix("81.228.1.0/24")
+	stockholmOther = netip.MustParsePrefix("90.230.7.0/24")
+	goteborgHotel  = netip.MustParsePrefix("62.20.5.0/24")
+	malmoFriend    = netip.MustParsePrefix("78.70.9.0/24")
+	vpnExit        = netip.MustParsePrefix("185.159.157.0/24")
+	countryHouse   = netip.MustParsePrefix("94.254.3.0/24")
+)
+
+func testLocator() fakeLocator {
+	pub := func(city, cc string, lat, lon float64, acc uint16, asn uint32) enrich.Location {
+		return enrich.Location{Kind: enrich.KindPublic, City: city, Country: cc, Lat: lat, Lon: lon, HasCoords: true, AccuracyKM: acc, ASN: asn}
+	}
+	vpn := pub("Amsterdam", "NL", 52.37, 4.89, 5, 9009)
+	vpn.Hosting = true
+	return fakeLocator{
+		stockholmHome:  pub("Stockholm", "SE", 59.33, 18.07, 20, 3301),
+		stockholmOther: pub("Stockholm", "SE", 59.33, 18.06, 20, 39651),
+		goteborgHotel:  pub("Göteborg", "SE", 57.71, 11.97, 10, 2119),
+		malmoFriend:    pub("Malmö", "SE", 55.60, 13.00, 10, 3301),
+		vpnExit:        vpn,
+		countryHouse:   pub("Norrtälje", "SE", 59.76, 18.70, 20, 2119),
+	}
+}
+
+// script builds sessions of events for one account.
+type script struct {
+	t      *testing.T
+	acct   string
+	events []ingest.Event
+	n      int
+}
+
+func (s *script) session(dev string, net netip.Prefix, start time.Time, dur time.Duration) {
+	s.n++
+	sid := fmt.Sprintf("s-%d", s.n)
+	ip := net.Addr().Next()
+	add := func(typ ingest.Type, at time.Time) {
+		s.events = append(s.events, ingest.Event{EventID: fmt.Sprintf("%s-%s-%d", s.acct, sid, len(s.events)), Type: typ, Time: at, AccountID: s.acct, SessionID: sid, DeviceID: dev, IP: ip, Success: true})
+	}
+	add(ingest.TypeLogin, start)
+	for at := start.Add(10 * time.Minute); at.Before(start.Add(dur)); at = at.Add(10 * time.Minute) {
+		add(ingest.TypeHeartbeat, at)
+	}
+	add(ingest.TypeLogout, start.Add(dur))
+}
+
+func (s *script) run(t *testing.T) (*Scorer, []Verdict) {
+	t.Helper()
+	sortEvents(s.events)
+	sc, err := New(Config{}, Options{Locator: testLocator()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Verdict
+	for i := range s.events {
+		v, ok := sc.Score(&s.events[i])
+		if !ok {
+			t.Fatalf("event %s reported duplicate", s.events[i].EventID)
+		}
+		out = append(out, v)
+	}
+	return sc, out
+}
+
+func sortEvents(evs []ingest.Event) {
+	for i := 1; i < len(evs); i++ {
+		for j := i; j > 0 && evs[j].Time.Before(evs[j-1].Time); j-- {
+			evs[j], evs[j-1] = evs[j-1], evs[j]
+		}
+	}
+}
+
+var day0 = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+
+func evening(d int, h int) time.Time { return day0.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour) }
+
+func atHome(s *script, days int) {
+	for d := 0; d < days; d++ {
+		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+		s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+		s.session("tablet", stockholmHome, evening(d, 19), 90*time.Minute)
+	}
+}
+
+func peak(vs []Verdict) (Label, float64) {
+	var l Label
+	var p float64
+	for _, v := range vs {
+		if v.Verdict > l {
+			l = v.Verdict
+		}
+		p = math.Max(p, v.Score)
+	}
+	return l, p
+}
+
+func TestScenarios(t *testing.T) {
+	tests := []struct {
+		name      string
+		build     func(s *script)
+		wantMax   Label // highest verdict allowed
+		wantMin   Label // lowest peak verdict required
+		wantLabel Label // a verdict that must occur (LabelOK: none required)
+	}{
+		{name: "household at home", build: func(s *script) { atHome(s, 14) }, wantMax: LabelOK},
+		{name: "traveller with family at home", build: func(s *script) {
+			atHome(s, 14)
+			for d := 5; d < 9; d++ {
+				s.session("phone-owner", goteborgHotel, evening(d, 20), time.Hour)
+				s.session("hotel-tv", goteborgHotel, evening(d, 21), time.Hour)
+			}
+			for d := 0; d < 14; d++ {
+				if d < 5 || d >= 9 {
+					s.session("phone-owner", stockholmHome, evening(d, 7), 30*time.Minute)
+				}
+			}
+		}, wantMax: LabelTravel, wantLabel: LabelTravel},
+		{name: "two homes", build: func(s *script) {
+			for d := 0; d < 21; d++ {
+				n := stockholmHome
+				if d%7 >= 5 {
+					n = countryHouse
+				}
+				s.session("laptop", n, evening(d, 20), 2*time.Hour)
+				s.session("phone", n, evening(d, 21), 30*time.Minute)
+			}
+		}, wantMax: LabelTravel},
+		{name: "vpn user", build: func(s *script) {
+			atHome(s, 10)
+			for d := 0; d < 10; d++ {
+				s.session("tablet", vpnExit, evening(d, 22), time.Hour)
+			}
+		}, wantMax: LabelOK},
+		{name: "friend sharer", build: func(s *script) {
+			atHome(s, 21)
+			for d := 3; d < 21; d += 2 {
+				s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
+				s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
+			}
+		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
+		{name: "same-city sharer", build: func(s *script) {
+			atHome(s, 21)
+			for d := 2; d < 21; d += 2 {
+				s.session("friend-tv", stockholmOther, evening(d, 19), 2*time.Hour)
+			}
+		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &script{t: t, acct: "a-1"}
+			tc.build(s)
+			_, vs := s.run(t)
+			got, score := peak(vs)
+			if got > tc.wantMax || got < tc.wantMin {
+				t.Errorf("peak verdict %s (score %.3f), want between %s and %s", got, score, tc.wantMin, tc.wantMax)
+			}
+			found := tc.wantLabel == LabelOK
+			for _, v := range vs {
+				if v.Verdict == tc.wantLabel {
+					found = true
+				}
+				if len(v.Reasons) == 0 || v.Explanation == "" {
+					t.Fatalf("verdict without reasons or explanation: %+v", v)
+				}
+			}
+			if !found {
+				t.Errorf("no %s verdict", tc.wantLabel)
+			}
+			last := vs[len(vs)-1]
+			t.Logf("last: %s %.3f %v %q", last.Verdict, last.Score, last.Reasons, last.Explanation)
+		})
+	}
+}

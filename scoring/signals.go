@@ -1,0 +1,194 @@
+package scoring
+
+import (
+	"math"
+)
+
+const earthRadiusKM = 6371.0088
+
+// DistanceKM is the great-circle distance between two points.
+func DistanceKM(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	dLat := (lat2 - lat1) * rad
+	dLon := (lon2 - lon1) * rad
+	s := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * earthRadiusKM * math.Asin(math.Min(1, math.Sqrt(s)))
+}
+
+// SeparationKM is the distance two observed positions must at least be
+// apart, given their accuracy radii: the gap between the two uncertainty
+// circles, never negative. Two positions whose circles overlap may be the
+// same place.
+func SeparationKM(dist float64, accA, accB uint16) float64 {
+	return math.Max(0, dist-float64(accA)-float64(accB))
+}
+
+// ImpliedSpeedKMH is the slowest speed that explains moving between two
+// observations dt apart, with the accuracy radii taken into account. It is
+// 0 when the uncertainty circles overlap, and +Inf when they don't and no
+// time passed.
+func ImpliedSpeedKMH(dist float64, accA, accB uint16, dtSeconds float64) float64 {
+	sep := SeparationKM(dist, accA, accB)
+	if sep == 0 {
+		return 0
+	}
+	if dtSeconds <= 0 {
+		return math.Inf(1)
+	}
+	return sep / (dtSeconds / 3600)
+}
+
+// plausibleTravelKMH is the fastest door-to-door travel a person manages
+// over a long distance, airport overhead included.
+const plausibleTravelKMH = 1000
+
+// components groups the account's devices into households: devices joined
+// through places where they were seen, counting only edges that are
+// persistent (seen on 2+ days) or recent (within bridge seconds), so a
+// single evening visit links two homes only for a while. It returns the
+// component id of every device slot and place slot (devices first).
+type components struct {
+	parent [maxDevices + maxPlaces]int8
+	nd     int
+}
+
+func (c *components) find(x int) int {
+	for int(c.parent[x]) != x {
+		c.parent[x] = c.parent[c.parent[x]]
+		x = int(c.parent[x])
+	}
+	return x
+}
+
+func (c *components) union(a, b int) {
+	ra, rb := c.find(a), c.find(b)
+	if ra != rb {
+		if ra < rb {
+			c.parent[rb] = int8(ra)
+		} else {
+			c.parent[ra] = int8(rb)
+		}
+	}
+}
+
+func (c *components) device(d int) int { return c.find(d) }
+func (c *components) place(p int) int  { return c.find(c.nd + p) }
+
+// Households clusters devices and places into households at time now.
+func (a *account) households(now int64, bridge int64) *components {
+	c := &components{nd: len(a.devices)}
+	for i := 0; i < len(a.devices)+len(a.places); i++ {
+		c.parent[i] = int8(i)
+	}
+	for _, e := range a.edges {
+		if e.days.total() >= 2 || now-e.lastSeen <= bridge {
+			c.union(int(e.dev), c.nd+int(e.place))
+		}
+	}
+	return c
+}
+
+// household is what scoring knows about one cluster.
+type household struct {
+	root       int
+	devices    uint32 // device slots
+	places     uint32 // place slots
+	anchored   bool   // has a place seen on 2+ days: a persistent home
+	activeDays uint64 // days (window bits) any of its places was used
+	placeDays  int    // total place-days in the window, for ranking
+	conflicts  uint64 // days (window bits) its places had conflicts
+	home       int    // its most used place, -1 if none
+}
+
+// householdSummary summarises households over the `window` days ending at
+// day today. The first element is the primary household: the one with most
+// place-days (the account owner's home).
+func (a *account) householdSummary(c *components, today int32, window int) []household {
+	var hs []household
+	idx := func(root int) int {
+		for i := range hs {
+			if hs[i].root == root {
+				return i
+			}
+		}
+		hs = append(hs, household{root: root, home: -1})
+		return len(hs) - 1
+	}
+	for p := range a.places {
+		pl := &a.places[p]
+		if !pl.used {
+			continue
+		}
+		h := &hs[idx(c.place(p))]
+		h.places |= 1 << uint(p)
+		w := pl.days.window(today, window)
+		h.activeDays |= w
+		n := popcount(w)
+		h.placeDays += n
+		h.conflicts |= pl.conflicts.window(today, window)
+		if pl.days.total() >= 2 {
+			h.anchored = true
+		}
+		if h.home < 0 || pl.days.total() > a.places[h.home].days.total() {
+			h.home = p
+		}
+	}
+	for d := range a.devices {
+		h := &hs[idx(c.device(d))]
+		h.devices |= 1 << uint(d)
+	}
+	// Primary first: most place-days, then most devices, then lowest root.
+	best := 0
+	for i := 1; i < len(hs); i++ {
+		if better(hs[i], hs[best]) {
+			best = i
+		}
+	}
+	if best != 0 && len(hs) > 0 {
+		hs[0], hs[best] = hs[best], hs[0]
+	}
+	return hs
+}
+
+func better(x, y household) bool {
+	if x.placeDays != y.placeDays {
+		return x.placeDays > y.placeDays
+	}
+	if popcount32(x.devices) != popcount32(y.devices) {
+		return popcount32(x.devices) > popcount32(y.devices)
+	}
+	return x.root < y.root
+}
+
+// concurrencyConflict reports whether two overlapping sessions are at
+// places one household cannot be at simultaneously: different trusted
+// access networks used by different, persistent households. Overlaps
+// within one household (the family at home while the owner travels, a
+// phone on the carrier) are not conflicts.
+func concurrencyConflict(s, o *session, c *components, anchored func(root int) bool) bool {
+	if s.dev == o.dev || !s.trusted || !o.trusted || s.place < 0 || o.place < 0 || s.place == o.place {
+		return false
+	}
+	hs, ho := c.device(int(s.dev)), c.device(int(o.dev))
+	if hs == ho {
+		return false
+	}
+	// The session's own place must also belong to its device's household,
+	// otherwise the device is visiting somewhere and we can't tell whose
+	// home that is.
+	if c.place(int(s.place)) != hs || c.place(int(o.place)) != ho {
+		return false
+	}
+	return anchored(hs) && anchored(ho)
+}
+
+func popcount(x uint64) int {
+	n := 0
+	for x != 0 {
+		x &= x - 1
+		n++
+	}
+	return n
+}
+
+func popcount32(x uint32) int { return popcount(uint64(x)) }

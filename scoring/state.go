@@ -1,0 +1,275 @@
+package scoring
+
+import (
+	"math"
+)
+
+// Bounds on per-account state. An account that exceeds them forgets its
+// least recently seen devices, places and sessions first, so memory per
+// account is bounded whatever the input.
+const (
+	maxDevices  = 32 // device slots; place.devs is a uint32 bitmask over them
+	maxPlaces   = 24
+	maxEdges    = 64
+	maxSessions = 16
+	recentIDs   = 8
+)
+
+// device is one device_id of an account: a person's screen. Device
+// continuity (the same device moving) means one person moving.
+type device struct {
+	id        uint64 // FNV-1a of device_id
+	firstSeen int64  // unix seconds, event time
+	lastSeen  int64
+	days      dayset
+	// Last trusted position, for implied-speed checks.
+	lastLat, lastLon float32
+	lastAcc          uint16
+	lastPosAt        int64
+	kind             uint8 // deviceKind guessed from the user agent
+}
+
+// place is an access network at a trusted location: one /24 (IPv4) or /56
+// (IPv6) that geolocates somewhere a person can be. Hosting/VPN exits,
+// private, unknown and very coarse locations never become places.
+type place struct {
+	key        uint64 // hash of the network prefix
+	asn        uint32
+	lat, lon   float32
+	acc        uint16
+	country    string
+	city       string
+	firstSeen  int64
+	lastSeen   int64
+	days       dayset // days any device was here
+	conflicts  dayset // days a session here conflicted with another household
+	devs       uint32 // devices ever seen here (bit per device slot)
+	sessions   uint16 // sessions started here, saturating
+	used       bool
+	deviceDays uint16 // sum over devices of distinct days here, saturating
+}
+
+// edge links a device to a place where it was seen.
+type edge struct {
+	dev, place uint8
+	days       dayset
+	lastSeen   int64
+}
+
+// session is an active (not yet ended) session.
+type session struct {
+	key      uint64 // FNV-1a of session_id (or device_id when absent)
+	dev      int8
+	place    int8 // -1 when the session's location is not trusted
+	start    int64
+	last     int64
+	lat, lon float32
+	acc      uint16
+	trusted  bool
+}
+
+// account is the bounded state kept per account.
+type account struct {
+	lastSeen  int64
+	devices   []device
+	places    []place
+	edges     []edge
+	sessions  []session
+	conflicts dayset // days with concurrency between separate households
+	newcomers dayset // days a new device at a new place overlapped the household
+	teleports dayset // days a device moved faster than travel allows
+	recent    [recentIDs]uint64
+	recentPos uint8
+
+	// Account summary, kept so the summary needs no second pass.
+	peak         float32
+	peakLabel    Label
+	peakReasons  []string
+	peakExplain  string
+	firstFlagged int64 // 0 = never
+	lastScore    float32
+	lastLabel    Label
+	events       uint32
+
+	// Naive impossible-travel baseline.
+	baseLat, baseLon float32
+	baseAt           int64
+	baseHas          bool
+	baseFlagged      int64
+}
+
+// seenRecently reports whether the event id hash was among the account's
+// last few events, and records it otherwise.
+func (a *account) seenRecently(h uint64) bool {
+	for _, r := range a.recent {
+		if r == h {
+			return true
+		}
+	}
+	a.recent[a.recentPos%recentIDs] = h
+	a.recentPos++
+	return false
+}
+
+func (a *account) deviceIndex(id uint64) int {
+	for i := range a.devices {
+		if a.devices[i].id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (a *account) placeIndex(key uint64) int {
+	for i := range a.places {
+		if a.places[i].used && a.places[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// addDevice returns the slot for a new device, evicting the least recently
+// seen one when full.
+func (a *account) addDevice(id uint64, now int64) int {
+	if len(a.devices) < maxDevices {
+		a.devices = append(a.devices, device{id: id, firstSeen: now, lastSeen: now})
+		return len(a.devices) - 1
+	}
+	victim := 0
+	for i := range a.devices {
+		if a.devices[i].lastSeen < a.devices[victim].lastSeen {
+			victim = i
+		}
+	}
+	a.forgetDevice(victim)
+	a.devices[victim] = device{id: id, firstSeen: now, lastSeen: now}
+	return victim
+}
+
+func (a *account) forgetDevice(d int) {
+	bit := uint32(1) << uint(d)
+	for i := range a.places {
+		a.places[i].devs &^= bit
+	}
+	a.edges = filterEdges(a.edges, func(e edge) bool { return int(e.dev) != d })
+	a.sessions = filterSessions(a.sessions, func(s session) bool { return int(s.dev) != d })
+}
+
+// addPlace returns the slot for a new place, reusing the least recently
+// seen one when full.
+func (a *account) addPlace(p place) int {
+	for i := range a.places {
+		if !a.places[i].used {
+			a.places[i] = p
+			return i
+		}
+	}
+	if len(a.places) < maxPlaces {
+		a.places = append(a.places, p)
+		return len(a.places) - 1
+	}
+	victim := 0
+	for i := range a.places {
+		if a.places[i].lastSeen < a.places[victim].lastSeen {
+			victim = i
+		}
+	}
+	a.edges = filterEdges(a.edges, func(e edge) bool { return int(e.place) != victim })
+	for i := range a.sessions {
+		if int(a.sessions[i].place) == victim {
+			a.sessions[i].place = -1
+		}
+	}
+	a.places[victim] = p
+	return victim
+}
+
+// touchEdge records device d at place p on day.
+func (a *account) touchEdge(d, p int, day int32, now int64) (firstToday bool) {
+	for i := range a.edges {
+		e := &a.edges[i]
+		if int(e.dev) == d && int(e.place) == p {
+			first := !e.days.has(day)
+			e.days.add(day)
+			if now > e.lastSeen {
+				e.lastSeen = now
+			}
+			return first
+		}
+	}
+	if len(a.edges) >= maxEdges {
+		victim := 0
+		for i := range a.edges {
+			if a.edges[i].lastSeen < a.edges[victim].lastSeen {
+				victim = i
+			}
+		}
+		a.edges = append(a.edges[:victim], a.edges[victim+1:]...)
+	}
+	e := edge{dev: uint8(d), place: uint8(p), lastSeen: now}
+	e.days.add(day)
+	a.edges = append(a.edges, e)
+	return true
+}
+
+func (a *account) sessionIndex(key uint64) int {
+	for i := range a.sessions {
+		if a.sessions[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// expireSessions drops sessions idle for longer than timeout.
+func (a *account) expireSessions(now, timeout int64) {
+	a.sessions = filterSessions(a.sessions, func(s session) bool { return now-s.last <= timeout })
+}
+
+func (a *account) addSession(s session) int {
+	if len(a.sessions) >= maxSessions {
+		victim := 0
+		for i := range a.sessions {
+			if a.sessions[i].last < a.sessions[victim].last {
+				victim = i
+			}
+		}
+		a.sessions = append(a.sessions[:victim], a.sessions[victim+1:]...)
+	}
+	a.sessions = append(a.sessions, s)
+	return len(a.sessions) - 1
+}
+
+func filterEdges(es []edge, keep func(edge) bool) []edge {
+	out := es[:0]
+	for _, e := range es {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func filterSessions(ss []session, keep func(session) bool) []session {
+	out := ss[:0]
+	for _, s := range ss {
+		if keep(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// fnv64 hashes a string with FNV-1a; deterministic across runs, unlike
+// maphash, so state and output are reproducible.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+func dayOf(unix int64) int32 { return int32(math.Floor(float64(unix) / 86400)) }
