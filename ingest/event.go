@@ -1,7 +1,3 @@
-// Package ingest reads login events from Kafka, decodes and validates them
-// against the event contract (schema/event.schema.json), routes bad messages
-// to a dead-letter topic and commits offsets only after the events' outputs
-// are durable.
 package ingest
 
 import (
@@ -112,6 +108,7 @@ type DecodeError struct {
 	Detail string // human detail
 }
 
+// Error returns the text the dead-letter record carries.
 func (e *DecodeError) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("invalid event: %s: %s", e.Reason, e.Detail)
@@ -125,27 +122,48 @@ func (e *DecodeError) Error() string {
 // Unwrap lets errors.Is(err, ErrInvalidEvent) match.
 func (e *DecodeError) Unwrap() error { return ErrInvalidEvent }
 
+// Reasons a DecodeError carries. The set is closed: the dead-letter metric has
+// one label child per reason.
+const (
+	ReasonTooLarge      = "too_large"
+	ReasonNotUTF8       = "not_utf8"
+	ReasonNotJSONObject = "not_json_object"
+	ReasonWrongType     = "wrong_type"
+	ReasonMalformedJSON = "malformed_json"
+	ReasonMissing       = "missing"
+	ReasonUnknownValue  = "unknown_value"
+	ReasonMalformed     = "malformed"
+)
+
+// DecodeReasons returns every DecodeError.Reason that Decode can return.
+func DecodeReasons() []string {
+	return []string{
+		ReasonTooLarge, ReasonNotUTF8, ReasonNotJSONObject, ReasonWrongType,
+		ReasonMalformedJSON, ReasonMissing, ReasonUnknownValue, ReasonMalformed,
+	}
+}
+
 // Decode parses and validates one contract event. Unknown fields are
 // ignored so producers can add fields without breaking consumers.
 func Decode(b []byte) (Event, error) {
 	var ev Event
 	if len(b) > MaxEventBytes {
-		return ev, &DecodeError{Reason: "too_large", Detail: fmt.Sprintf("%d bytes exceeds %d", len(b), MaxEventBytes)}
+		return ev, &DecodeError{Reason: ReasonTooLarge, Detail: fmt.Sprintf("%d bytes exceeds %d", len(b), MaxEventBytes)}
 	}
 	if !utf8.Valid(b) {
-		return ev, &DecodeError{Reason: "not_utf8", Detail: "message is not valid UTF-8"}
+		return ev, &DecodeError{Reason: ReasonNotUTF8, Detail: "message is not valid UTF-8"}
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
-		return ev, &DecodeError{Reason: "not_json_object", Detail: "message is not a JSON object"}
+		return ev, &DecodeError{Reason: ReasonNotJSONObject, Detail: "message is not a JSON object"}
 	}
 	var w wireEvent
 	if err := json.Unmarshal(b, &w); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return ev, &DecodeError{Field: te.Field, Reason: "wrong_type", Detail: "expected " + te.Type.String()}
+			return ev, &DecodeError{Field: te.Field, Reason: ReasonWrongType, Detail: "expected " + te.Type.String()}
 		}
-		return ev, &DecodeError{Reason: "malformed_json", Detail: err.Error()}
+		return ev, &DecodeError{Reason: ReasonMalformedJSON, Detail: err.Error()}
 	}
 	if w.EventID == "" {
 		return ev, missing("event_id")
@@ -155,14 +173,14 @@ func Decode(b []byte) (Event, error) {
 	}
 	t, ok := ParseType(w.Type)
 	if !ok {
-		return ev, &DecodeError{Field: "type", Reason: "unknown_value", Detail: fmt.Sprintf("%q is not login, heartbeat or logout", w.Type)}
+		return ev, &DecodeError{Field: "type", Reason: ReasonUnknownValue, Detail: fmt.Sprintf("%q is not login, heartbeat or logout", w.Type)}
 	}
 	if w.Time == "" {
 		return ev, missing("time")
 	}
 	ts, err := time.Parse(time.RFC3339Nano, w.Time)
 	if err != nil {
-		return ev, &DecodeError{Field: "time", Reason: "malformed", Detail: "not RFC 3339: " + w.Time}
+		return ev, &DecodeError{Field: "time", Reason: ReasonMalformed, Detail: "not RFC 3339: " + w.Time}
 	}
 	if w.AccountID == "" {
 		return ev, missing("account_id")
@@ -172,13 +190,13 @@ func Decode(b []byte) (Event, error) {
 	}
 	ip, err := netip.ParseAddr(w.IP)
 	if err != nil {
-		return ev, &DecodeError{Field: "ip", Reason: "malformed", Detail: fmt.Sprintf("%q is not an IP address", w.IP)}
+		return ev, &DecodeError{Field: "ip", Reason: ReasonMalformed, Detail: fmt.Sprintf("%q is not an IP address", w.IP)}
 	}
 	if t == TypeLogin && w.DeviceID == "" {
 		return ev, missing("device_id")
 	}
 	if t != TypeLogin && w.SessionID == "" && w.DeviceID == "" {
-		return ev, &DecodeError{Field: "session_id", Reason: "missing", Detail: "heartbeat and logout need session_id or device_id"}
+		return ev, &DecodeError{Field: "session_id", Reason: ReasonMissing, Detail: "heartbeat and logout need session_id or device_id"}
 	}
 	ev = Event{
 		EventID:   w.EventID,
@@ -194,4 +212,4 @@ func Decode(b []byte) (Event, error) {
 	return ev, nil
 }
 
-func missing(field string) error { return &DecodeError{Field: field, Reason: "missing"} }
+func missing(field string) error { return &DecodeError{Field: field, Reason: ReasonMissing} }
