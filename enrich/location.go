@@ -1,6 +1,3 @@
-// Package enrich turns an IP address into what scoring needs to know about
-// where a person is: a location with its uncertainty, the network it belongs
-// to, and whether that location can be trusted as a person's whereabouts.
 package enrich
 
 import "net/netip"
@@ -23,6 +20,7 @@ const (
 
 var kindNames = [...]string{"public", "unknown", "private", "invalid"}
 
+// String returns the kind's name, as used in the lookups metric's result label.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
