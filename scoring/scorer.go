@@ -28,6 +28,9 @@ type Options struct {
 	// KeepSummaries keeps the summary of evicted accounts so a batch run
 	// can report every account at the end.
 	KeepSummaries bool
+	// Tap, when set, sees every event's features before scoring; the
+	// model fitter uses it to collect training data.
+	Tap func(ev *ingest.Event, x *Features)
 }
 
 // Scorer holds per-account state and scores events. It is not safe for
@@ -41,6 +44,7 @@ type Scorer struct {
 	m        *metrics
 	accounts map[string]*account
 	evicted  map[string]AccountSummary
+	tap      func(ev *ingest.Event, x *Features)
 
 	watermark int64 // highest event time seen, unix seconds
 	nextSweep int64
@@ -84,6 +88,7 @@ func New(cfg Config, opts Options) (*Scorer, error) {
 		ttl:      int64(cfg.StateTTL / time.Second),
 		bridge:   int64(cfg.BridgeWindow / time.Second),
 	}
+	s.tap = opts.Tap
 	if opts.KeepSummaries {
 		s.evicted = make(map[string]AccountSummary)
 	}
@@ -125,11 +130,16 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 		si = s.track(a, ev, &obs, now, day)
 	}
 	c := a.households(now, s.bridge)
-	if si >= 0 && ev.Type != ingest.TypeLogout {
-		s.concurrency(a, si, c, now, day, &obs)
-	}
 	hs := a.householdSummary(c, day, 14)
+	if si >= 0 && ev.Type != ingest.TypeLogout {
+		if s.concurrency(a, si, c, hs, now, day, &obs) {
+			hs = a.householdSummary(c, day, 14) // new conflict marks
+		}
+	}
 	x, ev2 := s.features(a, hs, day, &obs)
+	if s.tap != nil {
+		s.tap(ev, &x)
+	}
 	score := s.model.Score(&x)
 	label := LabelOK
 	switch {
@@ -230,7 +240,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 			p = a.addPlace(place{
 				key: key, asn: obs.loc.ASN, lat: float32(obs.loc.Lat), lon: float32(obs.loc.Lon),
 				acc: obs.loc.AccuracyKM, country: obs.loc.Country, city: obs.loc.City,
-				firstSeen: now, used: true,
+				firstSeen: now, used: true, v6: obs.loc.Network.Addr().Is6(),
 			})
 			si = a.sessionIndex(skey)
 		}
@@ -276,7 +286,11 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 }
 
 // concurrency checks the session against every other active session.
-func (s *Scorer) concurrency(a *account, si int, c *components, now int64, day int32, obs *observation) {
+func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, now int64, day int32, obs *observation) (marked bool) {
+	primary := -1
+	if len(hs) > 0 {
+		primary = hs[0].root
+	}
 	anchoredRoot := func(root int) bool {
 		for p := range a.places {
 			if a.places[p].used && c.place(p) == root && a.places[p].days.total() >= 2 {
@@ -294,7 +308,8 @@ func (s *Scorer) concurrency(a *account, si int, c *components, now int64, day i
 		if now-o.last > s.timeout {
 			continue
 		}
-		if concurrencyConflict(cur, o, c, anchoredRoot) {
+		if concurrencyConflict(cur, o, c, anchoredRoot) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
+			marked = true
 			a.conflicts.add(day)
 			a.places[cur.place].conflicts.add(day)
 			a.places[o.place].conflicts.add(day)
@@ -307,7 +322,7 @@ func (s *Scorer) concurrency(a *account, si int, c *components, now int64, day i
 		// elsewhere.
 		if cur.trusted && o.trusted && cur.place >= 0 && o.place >= 0 && cur.place != o.place && cur.dev != o.dev {
 			hc, ho := c.device(int(cur.dev)), c.device(int(o.dev))
-			if hc != ho && c.place(int(cur.place)) == hc && c.place(int(o.place)) == ho {
+			if hc != ho && c.place(int(cur.place)) == hc && c.place(int(o.place)) == ho && !a.linked(c, hc, ho, primary) {
 				ac, ao := anchoredRoot(hc), anchoredRoot(ho)
 				newc := now-a.devices[cur.dev].firstSeen < s.bridge
 				newo := now-a.devices[o.dev].firstSeen < s.bridge
@@ -318,6 +333,7 @@ func (s *Scorer) concurrency(a *account, si int, c *components, now int64, day i
 			}
 		}
 	}
+	return marked
 }
 
 // features computes the model's inputs.
@@ -329,11 +345,13 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 		e.primary = hs[0].home
 	}
 	foreignDevices := 0
+	var conflictBits uint64
 	for i := 1; i < len(hs); i++ {
 		h := &hs[i]
-		if !h.anchored || h.activeDays == 0 {
+		if !h.anchored || h.activeDays == 0 || h.explained {
 			continue
 		}
+		conflictBits |= h.conflicts
 		e.foreign++
 		foreignDevices += popcount32(h.devices)
 		if n := popcount(h.activeDays); n > e.foreignDays || (n == e.foreignDays && popcount(h.conflicts) > e.foreignConflictDays) {
@@ -346,7 +364,7 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 			e.quietForeign++
 		}
 	}
-	e.conflictDays = a.conflicts.count(day, 14)
+	e.conflictDays = popcount(conflictBits)
 	x[0] = math.Log1p(float64(e.conflictDays))
 	if obs.conflict {
 		x[1] = 1

@@ -99,7 +99,9 @@ func sortEvents(evs []ingest.Event) {
 
 var day0 = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 
-func evening(d int, h int) time.Time { return day0.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour) }
+func evening(d int, h int) time.Time {
+	return day0.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour)
+}
 
 func atHome(s *script, days int) {
 	for d := 0; d < days; d++ {

@@ -85,6 +85,22 @@ func (a *account) households(now int64, bridge int64) *components {
 			c.union(int(e.dev), c.nd+int(e.place))
 		}
 	}
+	// Dual stack: a home line has an IPv4 and an IPv6 network from the same
+	// ISP, and devices pick either. IPv6 ranges are often geolocated far
+	// coarser than IPv4 (to a region or another city), so distance says
+	// nothing here; the shared ASN does.
+	for i := range a.places {
+		pi := &a.places[i]
+		if !pi.used || pi.asn == 0 {
+			continue
+		}
+		for j := i + 1; j < len(a.places); j++ {
+			pj := &a.places[j]
+			if pj.used && pj.asn == pi.asn && pj.v6 != pi.v6 {
+				c.union(c.nd+i, c.nd+j)
+			}
+		}
+	}
 	return c
 }
 
@@ -98,6 +114,10 @@ type household struct {
 	placeDays  int    // total place-days in the window, for ranking
 	conflicts  uint64 // days (window bits) its places had conflicts
 	home       int    // its most used place, -1 if none
+	// explained: one of its devices has been at the primary household's
+	// places, so it is the owner's household away from home (travel), not
+	// somebody else's. Always true for the primary itself.
+	explained bool
 }
 
 // householdSummary summarises households over the `window` days ending at
@@ -147,7 +167,29 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 	if best != 0 && len(hs) > 0 {
 		hs[0], hs[best] = hs[best], hs[0]
 	}
+	if len(hs) > 0 {
+		hs[0].explained = true
+		for i := 1; i < len(hs); i++ {
+			hs[i].explained = a.linked(c, hs[i].root, hs[0].root, hs[0].root)
+		}
+	}
 	return hs
+}
+
+// linked reports whether a device of household x has been seen at a place
+// of household y, or the other way round, at any time the state remembers.
+// A device of the primary household visiting another place does not link:
+// the owner visiting friends does not make the friends' household theirs.
+// A device of another household seen at the owner's home does: that is a
+// household member away (travelling), not a stranger.
+func (a *account) linked(c *components, x, y, primary int) bool {
+	for _, e := range a.edges {
+		dr, pr := c.device(int(e.dev)), c.place(int(e.place))
+		if (dr == x && pr == y && x != primary) || (dr == y && pr == x && y != primary) {
+			return true
+		}
+	}
+	return false
 }
 
 func better(x, y household) bool {

@@ -46,6 +46,7 @@ type place struct {
 	devs       uint32 // devices ever seen here (bit per device slot)
 	sessions   uint16 // sessions started here, saturating
 	used       bool
+	v6         bool   // an IPv6 network
 	deviceDays uint16 // sum over devices of distinct days here, saturating
 }
 
