@@ -70,7 +70,7 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	} else if e.foreign == 1 {
 		reasons = append(reasons, ReasonSecondHousehold)
 	}
-	if x[5] > 0 {
+	if x[6] > 0 {
 		reasons = append(reasons, ReasonNewDeviceNewPlace)
 	}
 	if obs.teleport {
@@ -105,15 +105,15 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	var sentence string
 	switch {
 	case label.Flagged() && e.foreign >= 2:
-		sentence = fmt.Sprintf("%d separate households besides %s used the account in the last 14 days, the most active in %s on %d days; they streamed at the same time on %d of the last 14 days.",
+		sentence = fmt.Sprintf("%d separate households besides %s used the account in the last 28 days, the most persistent in %s on %d days; they streamed at the same time on %d of the last 14 days.",
 			e.foreign, homeName, placeName(foreign), e.foreignDays, e.conflictDays)
 	case label.Flagged() && e.conflictDays > 0 && foreign != nil:
-		sentence = fmt.Sprintf("%s never seen at %s %s in %s at the same time as the household, on %d of the last 14 days.",
-			plural(e.foreignDevs, "device", "devices"), homeName, verb(e.foreignDevs, "streams", "stream"), placeName(foreign), e.conflictDays)
+		sentence = fmt.Sprintf("%s never seen at %s %s in %s at the same time as the household, on %d of the last 14 days (active on %d of the last 28).",
+			plural(e.foreignDevs, "device", "devices"), homeName, verb(e.foreignDevs, "streams", "stream"), placeName(foreign), e.conflictDays, e.foreignDays)
 	case label.Flagged() && foreign != nil:
-		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 14 days.",
-			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays)
-	case label.Flagged() && x[5] > 0:
+		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days.",
+			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan)
+	case label.Flagged() && x[6] > 0:
 		sentence = fmt.Sprintf("A new device on a new network streamed at the same time as the household at %s; one more day like this makes it a second household.", homeName)
 	case label.Flagged():
 		sentence = fmt.Sprintf("Activity at places one household cannot be at simultaneously (score %.2f).", s.model.Score(x))
@@ -123,7 +123,7 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	case obs.loc.Hosting:
 		sentence = fmt.Sprintf("The address belongs to hosting/VPN network AS%d%s, so its location is not used; the account shows no second household.", obs.loc.ASN, quote(obs.loc.ASOrg))
 	case e.foreign == 1 && e.conflictDays == 0:
-		sentence = fmt.Sprintf("A second place in %s is used on %d of the last 14 days but never at the same time as the household; not enough to call it sharing.", placeName(foreign), e.foreignDays)
+		sentence = fmt.Sprintf("A second place in %s, with devices never seen at %s, was used on %d of the last 28 days but never at the same time as the household; not enough to call it sharing.", placeName(foreign), homeName, e.foreignDays)
 	case e.conflictDays > 0:
 		sentence = fmt.Sprintf("Streams at the same time from two households on %d of the last 14 days, but too little to call it sharing yet.", e.conflictDays)
 	default:

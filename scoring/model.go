@@ -15,14 +15,14 @@ import (
 // Feature names, in vector order. They are scale-free counts so a model
 // fitted on one population transfers to another.
 var FeatureNames = []string{
-	"conflict_days_14",    // log1p(days with concurrency between separate households, last 14 days)
-	"conflict_now",        // this session overlaps another household's session now
-	"foreign_households",  // log1p(persistent households other than the owner's, active in 14 days)
-	"foreign_days_14",     // log1p(days the most active other household was active, last 14 days)
-	"foreign_devices",     // log1p(devices belonging only to other persistent households)
-	"newcomer_days_7",     // log1p(days a brand-new device at a new place overlapped the household)
-	"teleport_days_14",    // log1p(days a device moved faster than any travel allows)
-	"foreign_no_conflict", // other persistent household active but never concurrent
+	"conflict_days_14",   // log1p(days other households streamed at the same time as another, last 14 days)
+	"conflict_now",       // this session overlaps another household's session now
+	"foreign_households", // log1p(persistent households not linked to the owner's, active in 28 days)
+	"foreign_days_28",    // log1p(days the most persistent such household was active, last 28 days)
+	"foreign_span_28",    // log1p(days from its first to its last activity, last 28 days)
+	"foreign_devices",    // log1p(devices belonging only to such households)
+	"newcomer_days_7",    // log1p(days a brand-new device at a new place overlapped the household)
+	"teleport_days_14",   // log1p(days a device moved faster than any travel allows)
 }
 
 const nFeatures = 8

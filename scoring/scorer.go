@@ -130,10 +130,10 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 		si = s.track(a, ev, &obs, now, day)
 	}
 	c := a.households(now, s.bridge)
-	hs := a.householdSummary(c, day, 14)
+	hs := a.householdSummary(c, day, 28)
 	if si >= 0 && ev.Type != ingest.TypeLogout {
 		if s.concurrency(a, si, c, hs, now, day, &obs) {
-			hs = a.householdSummary(c, day, 14) // new conflict marks
+			hs = a.householdSummary(c, day, 28) // new conflict marks
 		}
 	}
 	x, ev2 := s.features(a, hs, day, &obs)
@@ -346,22 +346,22 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	}
 	foreignDevices := 0
 	var conflictBits uint64
+	const last14 = 1<<14 - 1
 	for i := 1; i < len(hs); i++ {
 		h := &hs[i]
 		if !h.anchored || h.activeDays == 0 || h.explained {
 			continue
 		}
-		conflictBits |= h.conflicts
+		conflictBits |= h.conflicts & last14
 		e.foreign++
 		foreignDevices += popcount32(h.devices)
-		if n := popcount(h.activeDays); n > e.foreignDays || (n == e.foreignDays && popcount(h.conflicts) > e.foreignConflictDays) {
+		n, span := popcount(h.activeDays), spanOf(h.activeDays)
+		if span > e.foreignSpan || (span == e.foreignSpan && n > e.foreignDays) {
 			e.foreignDays = n
-			e.foreignConflictDays = popcount(h.conflicts)
+			e.foreignSpan = span
+			e.foreignConflictDays = popcount(h.conflicts & last14)
 			e.foreignHome = h.home
 			e.foreignDevs = popcount32(h.devices)
-		}
-		if h.conflicts == 0 {
-			e.quietForeign++
 		}
 	}
 	e.conflictDays = popcount(conflictBits)
@@ -371,17 +371,15 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	}
 	x[2] = math.Log1p(float64(e.foreign))
 	x[3] = math.Log1p(float64(e.foreignDays))
-	x[4] = math.Log1p(float64(foreignDevices))
-	x[5] = math.Log1p(float64(a.newcomers.count(day, 7)))
-	x[6] = math.Log1p(float64(a.teleports.count(day, 14)))
-	if e.quietForeign > 0 && e.conflictDays == 0 {
-		x[7] = 1
-	}
+	x[4] = math.Log1p(float64(e.foreignSpan))
+	x[5] = math.Log1p(float64(foreignDevices))
+	x[6] = math.Log1p(float64(a.newcomers.count(day, 7)))
+	x[7] = math.Log1p(float64(a.teleports.count(day, 14)))
 	e.households = len(hs)
 	// Travel: the owner's household seen well away from its home.
 	if obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && len(hs) > 0 {
 		hp := &a.places[e.primary]
-		if hs[0].devices&(1<<uint(obs.dev)) != 0 {
+		if own := householdOf(hs, obs.dev); own >= 0 && hs[own].explained {
 			dist := DistanceKM(float64(hp.lat), float64(hp.lon), obs.loc.Lat, obs.loc.Lon)
 			if SeparationKM(dist, hp.acc, obs.loc.AccuracyKM) >= s.cfg.TravelMinKM {
 				obs.travelKM = dist
@@ -396,10 +394,10 @@ type evidence struct {
 	primary             int // place slot of the owner's home, -1 unknown
 	foreign             int // persistent other households
 	foreignHome         int // place slot of the most active one
-	foreignDays         int
+	foreignDays         int // active days of the most persistent one, last 28 days
+	foreignSpan         int // days from its first to its last activity, last 28 days
 	foreignConflictDays int
 	foreignDevs         int
-	quietForeign        int
 	conflictDays        int
 	households          int
 }

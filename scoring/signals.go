@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"math"
+	"math/bits"
 )
 
 const earthRadiusKM = 6371.0088
@@ -176,17 +177,36 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 	return hs
 }
 
-// linked reports whether a device of household x has been seen at a place
-// of household y, or the other way round, at any time the state remembers.
-// A device of the primary household visiting another place does not link:
-// the owner visiting friends does not make the friends' household theirs.
-// A device of another household seen at the owner's home does: that is a
-// household member away (travelling), not a stranger.
+// linked reports whether one person's device ties households x and y
+// together: a device outside the primary household that has been at
+// places of both (or belongs to one and was seen at the other), at any
+// time the state remembers. That is a household member away from home,
+// travelling, not somebody else. A device of the primary household
+// visiting another place does not link: the owner visiting friends does
+// not make the friends' household theirs.
 func (a *account) linked(c *components, x, y, primary int) bool {
-	for _, e := range a.edges {
-		dr, pr := c.device(int(e.dev)), c.place(int(e.place))
-		if (dr == x && pr == y && x != primary) || (dr == y && pr == x && y != primary) {
-			return true
+	if x == y {
+		return true
+	}
+	for d := range a.devices {
+		home := c.device(d)
+		if home == primary {
+			continue
+		}
+		tx, ty := home == x, home == y
+		for _, e := range a.edges {
+			if int(e.dev) != d {
+				continue
+			}
+			switch c.place(int(e.place)) {
+			case x:
+				tx = true
+			case y:
+				ty = true
+			}
+			if tx && ty {
+				return true
+			}
 		}
 	}
 	return false
@@ -234,3 +254,22 @@ func popcount(x uint64) int {
 }
 
 func popcount32(x uint32) int { return popcount(uint64(x)) }
+
+// spanOf is the number of days from the oldest to the newest marked day
+// of window bits (bit 0 = today): how long an activity has persisted.
+func spanOf(b uint64) int {
+	if b == 0 {
+		return 0
+	}
+	return 64 - bits.LeadingZeros64(b) - bits.TrailingZeros64(b)
+}
+
+// householdOf returns the index in hs of the household holding device d.
+func householdOf(hs []household, d int) int {
+	for i := range hs {
+		if hs[i].devices&(1<<uint(d)) != 0 {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,10 @@
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+func cmdDemo(ctx context.Context, args []string, io stdio) error {
+	return errors.New("demo: not yet wired")
+}

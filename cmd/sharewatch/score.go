@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/sharewatch/sharewatch/config"
+	"github.com/sharewatch/sharewatch/pipeline"
+)
+
+func cmdScore(ctx context.Context, args []string, io stdio) error {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	city := fs.String("geoip-city", "", "GeoIP2/GeoLite2 City database (required unless in --config)")
+	asn := fs.String("geoip-asn", "", "GeoLite2 ASN database (optional)")
+	cfgPath := fs.String("config", "", "config file; its outputs (ClickHouse, verdict file, helpdesk, holds) are written too")
+	accounts := fs.String("accounts", "", "write the account summaries to this file at the end")
+	model := fs.String("model", "", "model file (default: the built-in model)")
+	batch := fs.Int("batch-size", 4096, "events scored between output writes")
+	logLevel := fs.String("log-level", "warn", "log level")
+	fs.Usage = func() {
+		fmt.Fprintf(io.err, "usage: sharewatch score --geoip-city CITY.mmdb [--geoip-asn ASN.mmdb] [--config FILE] [--accounts accounts.jsonl] < events.jsonl > verdicts.jsonl\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := config.Default()
+	outputs := false
+	if *cfgPath != "" {
+		c, err := config.Load(*cfgPath)
+		if err != nil {
+			return err
+		}
+		cfg, outputs = c, true
+	}
+	if *city != "" {
+		cfg.GeoIP.City = *city
+	}
+	if *asn != "" {
+		cfg.GeoIP.ASN = *asn
+	}
+	if *model != "" {
+		cfg.Scoring.Model = *model
+	}
+	if cfg.GeoIP.City == "" {
+		fs.Usage()
+		return fmt.Errorf("--geoip-city is required")
+	}
+	cfg.GeoIP.ReloadInterval = 0 // a batch run reads one version of the files
+	log := newLogger(io.err, *logLevel)
+	st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Options: pipeline.Options{Logger: log}, Outputs: outputs, KeepSummaries: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o := pipeline.BatchOptions{In: io.in, Out: io.out, Errs: io.err, BatchSize: *batch}
+	var af *os.File
+	if *accounts != "" {
+		if af, err = os.Create(*accounts); err != nil {
+			return err
+		}
+		defer af.Close()
+		o.Accounts = af
+	}
+	stats, err := pipeline.ScoreStream(ctx, st.Processor, o)
+	if err != nil {
+		return err
+	}
+	if af != nil {
+		if err := af.Sync(); err != nil {
+			return err
+		}
+	}
+	log.Info("scored", "lines", stats.Lines, "events", stats.Events, "bad", stats.Bad, "duplicates", stats.Duplicates, "verdicts", stats.Verdicts)
+	if stats.Bad > 0 {
+		fmt.Fprintf(io.err, "sharewatch score: %d bad line(s) skipped, see above\n", stats.Bad)
+	}
+	return nil
+}
