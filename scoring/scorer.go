@@ -124,7 +124,13 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	a.events++
 	a.expireSessions(now, s.timeout)
 
-	obs := observation{loc: loc, trusted: loc.Trusted() && int(loc.AccuracyKM) <= s.cfg.CoarseAccuracyKM}
+	obs := observation{
+		loc:     loc,
+		trusted: loc.Trusted() && int(loc.AccuracyKM) <= s.cfg.CoarseAccuracyKM,
+		// A network says which line a device is on even when its location
+		// is coarse or unknown; hosting and private networks say nothing.
+		placeable: (loc.Kind == enrich.KindPublic || loc.Kind == enrich.KindUnknown) && !loc.Hosting && loc.Network.IsValid(),
+	}
 	si := -1
 	if ev.Type != ingest.TypeLogin || ev.Success {
 		si = s.track(a, ev, &obs, now, day)
@@ -186,7 +192,8 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 // observation carries what scoring learnt about the current event.
 type observation struct {
 	loc          enrich.Location
-	trusted      bool
+	trusted      bool // the location can stand for a person's position
+	placeable    bool // the network can identify a home line
 	dev          int
 	place        int
 	travelKM     float64 // > 0 when the owner's household is travelling
@@ -233,14 +240,14 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 	dv.days.add(day)
 
 	obs.place = -1
-	if obs.trusted {
+	if obs.placeable {
 		key := fnv64(obs.loc.Network.String())
 		p := a.placeIndex(key)
 		if p < 0 {
 			p = a.addPlace(place{
 				key: key, asn: obs.loc.ASN, lat: float32(obs.loc.Lat), lon: float32(obs.loc.Lon),
 				acc: obs.loc.AccuracyKM, country: obs.loc.Country, city: obs.loc.City,
-				firstSeen: now, used: true, v6: obs.loc.Network.Addr().Is6(),
+				firstSeen: now, used: true, v6: obs.loc.Network.Addr().Is6(), located: obs.trusted,
 			})
 			si = a.sessionIndex(skey)
 		}
@@ -256,6 +263,12 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 		obs.place = p
 		// Device continuity: one device is one person; moving faster than
 		// travel allows is a cloned or shared device identity.
+		if obs.trusted && !pl.located {
+			pl.lat, pl.lon, pl.acc, pl.located = float32(obs.loc.Lat), float32(obs.loc.Lon), obs.loc.AccuracyKM, true
+			pl.city, pl.country = obs.loc.City, obs.loc.Country
+		}
+	}
+	if obs.trusted {
 		if dv.lastPosAt > 0 {
 			dist := DistanceKM(float64(dv.lastLat), float64(dv.lastLon), obs.loc.Lat, obs.loc.Lon)
 			if ImpliedSpeedKMH(dist, dv.lastAcc, obs.loc.AccuracyKM, float64(now-dv.lastPosAt)) > plausibleTravelKMH && now-dv.lastPosAt < 6*3600 {
@@ -278,7 +291,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 		ss.last = now
 	}
 	ss.place = int8(obs.place)
-	ss.trusted = obs.trusted
+	ss.trusted = obs.placeable
 	if obs.trusted {
 		ss.lat, ss.lon, ss.acc = float32(obs.loc.Lat), float32(obs.loc.Lon), obs.loc.AccuracyKM
 	}
@@ -293,7 +306,7 @@ func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, 
 	}
 	anchoredRoot := func(root int) bool {
 		for p := range a.places {
-			if a.places[p].used && c.place(p) == root && a.places[p].days.total() >= 2 {
+			if a.places[p].used && c.place(p) == root && a.anchor(p) {
 				return true
 			}
 		}
@@ -377,7 +390,7 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	x[7] = math.Log1p(float64(a.teleports.count(day, 14)))
 	e.households = len(hs)
 	// Travel: the owner's household seen well away from its home.
-	if obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && len(hs) > 0 {
+	if obs.trusted && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located {
 		hp := &a.places[e.primary]
 		if own := householdOf(hs, obs.dev); own >= 0 && hs[own].explained {
 			dist := DistanceKM(float64(hp.lat), float64(hp.lon), obs.loc.Lat, obs.loc.Lon)

@@ -97,7 +97,7 @@ func (a *account) households(now int64, bridge int64) *components {
 		}
 		for j := i + 1; j < len(a.places); j++ {
 			pj := &a.places[j]
-			if pj.used && pj.asn == pi.asn && pj.v6 != pi.v6 {
+			if pj.used && pj.asn == pi.asn && pj.v6 != pi.v6 && mayBeSameSite(pi, pj) {
 				c.union(c.nd+i, c.nd+j)
 			}
 		}
@@ -147,7 +147,7 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		n := popcount(w)
 		h.placeDays += n
 		h.conflicts |= pl.conflicts.window(today, window)
-		if pl.days.total() >= 2 {
+		if a.anchor(p) {
 			h.anchored = true
 		}
 		if h.home < 0 || pl.days.total() > a.places[h.home].days.total() {
@@ -220,6 +220,66 @@ func better(x, y household) bool {
 		return popcount32(x.devices) > popcount32(y.devices)
 	}
 	return x.root < y.root
+}
+
+// anchor reports whether place p is a persistent home line: used on two
+// days or more and not one of many short-lived addresses of a network the
+// account's devices hop around in (a mobile carrier's pool). In such a
+// network only a line that carries a good share of the network's use, on
+// three days or more, anchors a household.
+func (a *account) anchor(p int) bool {
+	pl := &a.places[p]
+	days := pl.days.total()
+	if days < 2 {
+		return false
+	}
+	if pl.asn == 0 {
+		return true
+	}
+	n, total := 0, 0
+	for i := range a.places {
+		if a.places[i].used && a.places[i].asn == pl.asn && a.places[i].v6 == pl.v6 {
+			n++
+			total += a.places[i].days.total()
+		}
+	}
+	if n < dynamicNetworks {
+		return true
+	}
+	return days >= 3 && 3*days >= total
+}
+
+// dynamicNetworks is how many distinct lines of one ISP an account must use
+// before the ISP counts as one its devices hop around in.
+const dynamicNetworks = 4
+
+// dualStackSlackKM is how far apart, beyond both accuracy radii, an IPv4
+// and an IPv6 network of one ISP may geolocate and still be taken for one
+// home line.
+const dualStackSlackKM = 150
+
+// dualStackFirstSeen: an IPv4 and an IPv6 network of one ISP in one
+// country that both appeared within this long of each other are taken for
+// one dual-stack line even if their geolocations disagree (IPv6 ranges are
+// often placed at the capital or a neighbouring city). A network of the
+// same ISP that appears later is somebody else's line unless it is close.
+const dualStackFirstSeen = 3 * 86400
+
+// mayBeSameSite reports whether an IPv4 and an IPv6 network of one ISP
+// could be the same home line.
+func mayBeSameSite(p, q *place) bool {
+	if !p.located || !q.located {
+		return true
+	}
+	d := DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon))
+	if SeparationKM(d, p.acc, q.acc) <= dualStackSlackKM {
+		return true
+	}
+	gap := p.firstSeen - q.firstSeen
+	if gap < 0 {
+		gap = -gap
+	}
+	return p.country == q.country && gap <= dualStackFirstSeen
 }
 
 // concurrencyConflict reports whether two overlapping sessions are at
