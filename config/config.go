@@ -15,9 +15,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sharewatch/sharewatch/enrich"
+	"github.com/sharewatch/sharewatch/holds"
 	"github.com/sharewatch/sharewatch/ingest"
 	"github.com/sharewatch/sharewatch/rules"
 	"github.com/sharewatch/sharewatch/scoring"
+	"github.com/sharewatch/sharewatch/tickets"
 	"github.com/sharewatch/sharewatch/verdictstore"
 )
 
@@ -28,8 +30,8 @@ type Config struct {
 	ClickHouse ClickHouse     `yaml:"clickhouse"`
 	Scoring    scoring.Config `yaml:"scoring"`
 	Rules      Rules          `yaml:"rules"`
-	Helpdesk   Helpdesk       `yaml:"helpdesk"`
-	Holds      Holds          `yaml:"holds"`
+	Helpdesk   tickets.Config `yaml:"helpdesk"`
+	Holds      holds.Config   `yaml:"holds"`
 	Server     Server         `yaml:"server"`
 	Verdicts   VerdictsFile   `yaml:"verdicts"`
 }
@@ -53,29 +55,6 @@ type Rules struct {
 	Policy string `yaml:"policy"`
 }
 
-// Helpdesk is the ticketing section.
-type Helpdesk struct {
-	// Kind is file, rt, zendesk or none.
-	// Default: file
-	Kind string `yaml:"kind"`
-	// Dir holds the file queue and the outbox.
-	// Default: ./sharewatch-tickets
-	Dir string `yaml:"dir"`
-}
-
-// Holds is the account-hold section.
-type Holds struct {
-	// Enabled publishes hold and release commands.
-	// Default: true
-	Enabled *bool `yaml:"enabled"`
-	// Topic receives the commands, keyed by account.
-	// Default: account-holds
-	Topic string `yaml:"topic"`
-}
-
-// On reports whether holds are published.
-func (h Holds) On() bool { return h.Enabled == nil || *h.Enabled }
-
 // Server is the HTTP listener for /metrics and /healthz.
 type Server struct {
 	// Listen is host:port. It binds to loopback unless told otherwise.
@@ -96,8 +75,8 @@ func Default() Config {
 		Kafka:      ingest.DefaultConfig(),
 		GeoIP:      enrich.DefaultConfig(),
 		Scoring:    scoring.DefaultConfig(),
-		Helpdesk:   Helpdesk{Kind: "file", Dir: "./sharewatch-tickets"},
-		Holds:      Holds{Topic: "account-holds"},
+		Helpdesk:   tickets.DefaultConfig(),
+		Holds:      holds.DefaultConfig(),
 		Server:     Server{Listen: "127.0.0.1:9464"},
 		ClickHouse: ClickHouse{Config: verdictstore.Config{}.WithDefaults()},
 	}
@@ -125,13 +104,14 @@ func Parse(b []byte) (Config, error) {
 		return c, err
 	}
 	c.ClickHouse.Config = c.ClickHouse.Config.WithDefaults()
+	c.Helpdesk = c.Helpdesk.WithDefaults()
+	c.Holds = c.Holds.WithDefaults()
 	return c, c.Validate()
 }
 
 // Sentinel errors of the root sections.
 var (
-	ErrHelpdeskKind = errors.New("must be file, rt, zendesk or none")
-	ErrMissing      = errors.New("missing")
+	ErrMissing = errors.New("missing")
 )
 
 // Validate validates every section and joins the errors.
@@ -161,14 +141,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("rules.policy: %w", err))
 		}
 	}
-	switch c.Helpdesk.Kind {
-	case "file", "rt", "zendesk", "none":
-	default:
-		errs = append(errs, fmt.Errorf("helpdesk.kind %q: %w", c.Helpdesk.Kind, ErrHelpdeskKind))
-	}
-	if c.Holds.On() && c.Holds.Topic == "" {
-		errs = append(errs, fmt.Errorf("holds.topic: %w", ErrMissing))
-	}
+	section("helpdesk", c.Helpdesk.Validate())
+	section("holds", c.Holds.Validate())
 	if c.Server.Listen == "" {
 		errs = append(errs, fmt.Errorf("server.listen: %w", ErrMissing))
 	}

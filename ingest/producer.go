@@ -63,3 +63,12 @@ func (p *Producer) Close() error {
 	}
 	return err
 }
+
+// ProduceRaw writes pre-encoded messages as they are (the demo uses it for
+// fast encoding and to inject malformed messages).
+func (p *Producer) ProduceRaw(ctx context.Context, msgs ...kafka.Message) error {
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("producing %d messages: %w", len(msgs), err)
+	}
+	return nil
+}

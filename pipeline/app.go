@@ -17,9 +17,11 @@ import (
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/enrich"
+	"github.com/sharewatch/sharewatch/holds"
 	"github.com/sharewatch/sharewatch/ingest"
 	"github.com/sharewatch/sharewatch/rules"
 	"github.com/sharewatch/sharewatch/scoring"
+	"github.com/sharewatch/sharewatch/tickets"
 	"github.com/sharewatch/sharewatch/verdictstore"
 )
 
@@ -45,7 +47,10 @@ type Stages struct {
 	Scorer     *scoring.Scorer
 	Processor  *Processor
 	ClickHouse *verdictstore.ClickHouse // nil when disabled
+	Holder     *holds.Holder            // nil when holds are off
+	Tickets    *tickets.Manager         // nil when the helpdesk is none
 	closers    []io.Closer
+	log        *slog.Logger
 }
 
 // Close closes every output.
@@ -69,13 +74,15 @@ type StageOptions struct {
 	Locator scoring.Locator
 	// ExtraWriters are added to the configured verdict writers.
 	ExtraWriters []VerdictWriter
+	// ConfigPath is quoted in tickets' "full history" command.
+	ConfigPath string
 }
 
 // BuildStages builds enrich → score → decide and, if asked, the outputs.
 // ClickHouse migrations are applied before it returns.
 func BuildStages(ctx context.Context, cfg config.Config, o StageOptions) (*Stages, error) {
 	o.fill()
-	st := &Stages{}
+	st := &Stages{log: o.Logger}
 	loc := o.Locator
 	if loc == nil {
 		e, err := enrich.New(cfg.GeoIP, enrich.Options{Logger: o.Logger, Registerer: o.Registry})
@@ -126,7 +133,20 @@ func BuildStages(ctx context.Context, cfg config.Config, o StageOptions) (*Stage
 		}
 	}
 	writers = append(writers, o.ExtraWriters...)
-	p, err := NewProcessor(ProcessorOptions{Scorer: sc, Policy: policy, Writers: writers, Logger: o.Logger, Registerer: o.Registry})
+	var actors []Actor
+	if o.Outputs {
+		if err := st.buildActors(cfg, o); err != nil {
+			st.Close()
+			return nil, err
+		}
+		if st.Holder != nil {
+			actors = append(actors, st.Holder) // before tickets: they ask whether the hold was placed
+		}
+		if st.Tickets != nil {
+			actors = append(actors, st.Tickets)
+		}
+	}
+	p, err := NewProcessor(ProcessorOptions{Scorer: sc, Policy: policy, Writers: writers, Actors: actors, Logger: o.Logger, Registerer: o.Registry})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -135,11 +155,90 @@ func BuildStages(ctx context.Context, cfg config.Config, o StageOptions) (*Stage
 	return st, nil
 }
 
+func (st *Stages) buildActors(cfg config.Config, o StageOptions) error {
+	var audit interface {
+		WriteActions(context.Context, []verdictstore.ActionRecord) error
+	}
+	if st.ClickHouse != nil {
+		audit = st.ClickHouse
+	}
+	if cfg.Holds.On() {
+		pub, err := holds.NewKafkaPublisher(holds.KafkaOptions{Brokers: cfg.Kafka.Brokers, Topic: cfg.Holds.Topic})
+		if err != nil {
+			return err
+		}
+		st.closers = append(st.closers, pub)
+		ho := holds.Options{
+			Config: cfg.Holds, Publishers: []holds.Publisher{pub}, ActiveAccounts: st.Scorer.Accounts,
+			TicketRef: func(id string) string {
+				if st.Tickets == nil {
+					return ""
+				}
+				return st.Tickets.TicketRef(id)
+			},
+			Logger: o.Logger, Registerer: o.Registry,
+		}
+		if audit != nil {
+			ho.Audit = audit
+		}
+		h, err := holds.New(ho)
+		if err != nil {
+			return err
+		}
+		st.Holder = h
+	}
+	if cfg.Helpdesk.Kind != "none" {
+		hd, err := cfg.Helpdesk.NewHelpdesk()
+		if err != nil {
+			return err
+		}
+		mo := tickets.ManagerOptions{Helpdesk: hd, Config: cfg.Helpdesk, ConfigPath: o.ConfigPath, Logger: o.Logger, Registerer: o.Registry}
+		if audit != nil {
+			mo.Audit = audit
+		}
+		if st.Holder != nil {
+			mo.HoldPlaced = st.Holder.Held
+		} else {
+			mo.HoldPlaced = func(string) bool { return false }
+		}
+		m, err := tickets.NewManager(mo)
+		if err != nil {
+			return err
+		}
+		st.Tickets = m
+		st.closers = append(st.closers, m)
+	}
+	return nil
+}
+
+// StartWorkers starts the outputs' background loops in g: the helpdesk
+// sender, the analyst-decision poller and GeoIP reloads.
+func (st *Stages) StartWorkers(ctx context.Context, g *errgroup.Group, pollInterval time.Duration) {
+	if st.Enricher != nil {
+		g.Go(func() error { return st.Enricher.Run(ctx) })
+	}
+	if st.Tickets == nil {
+		return
+	}
+	g.Go(func() error { return st.Tickets.Run(ctx) })
+	g.Go(func() error { return st.Tickets.PollDecisions(ctx, pollInterval, st.decide) })
+}
+
+// decide applies an analyst's decision: not sharing releases any hold.
+// (The manager records the decision in the audit log itself.)
+func (st *Stages) decide(d tickets.Decision) error {
+	st.log.Info("analyst decision", "account", d.AccountID, "outcome", d.Outcome, "ticket", d.Ref, "analyst", d.Analyst)
+	if d.Outcome == tickets.OutcomeNotSharing && st.Holder != nil {
+		return st.Holder.Release(context.Background(), d.AccountID, d.Reason, d.Analyst)
+	}
+	return nil
+}
+
 // Run is `sharewatch run`: consume, score, write, act, until ctx ends.
-func Run(ctx context.Context, cfg config.Config, o Options) error {
+func Run(ctx context.Context, cfg config.Config, configPath string, o Options) error {
 	o.fill()
 	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st, err := BuildStages(ctx, cfg, StageOptions{Options: o, Outputs: true})
+	st, err := BuildStages(ctx, cfg, StageOptions{Options: o, Outputs: true, ConfigPath: configPath})
 	if err != nil {
 		return err
 	}
@@ -149,9 +248,7 @@ func Run(ctx context.Context, cfg config.Config, o Options) error {
 		return err
 	}
 	return serve(ctx, cfg.Server.Listen, o, func(g *errgroup.Group, ctx context.Context) {
-		if st.Enricher != nil {
-			g.Go(func() error { return st.Enricher.Run(ctx) })
-		}
+		st.StartWorkers(ctx, g, cfg.Helpdesk.PollInterval)
 		g.Go(func() error { return cons.Run(ctx) })
 	})
 }

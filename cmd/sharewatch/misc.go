@@ -103,5 +103,5 @@ func cmdRun(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.Run(ctx, cfg, pipeline.Options{Logger: newLogger(io.err, *logLevel)})
+	return pipeline.Run(ctx, cfg, *cfgPath, pipeline.Options{Logger: newLogger(io.err, *logLevel)})
 }

@@ -51,7 +51,7 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 	}
 	cfg.GeoIP.ReloadInterval = 0 // a batch run reads one version of the files
 	log := newLogger(io.err, *logLevel)
-	st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Options: pipeline.Options{Logger: log}, Outputs: outputs, KeepSummaries: true})
+	st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Options: pipeline.Options{Logger: log}, Outputs: outputs, KeepSummaries: true, ConfigPath: *cfgPath})
 	if err != nil {
 		return err
 	}
