@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/sharewatch/sharewatch/enrich"
@@ -17,21 +16,34 @@ import (
 // enricher (over the simulator's databases) and returns the report. Tap,
 // if set, sees every event's features with its ground truth (the account
 // is shared at that event's time).
-func Run(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(x *scoring.Features, shared bool)) (Report, error) {
+func Run(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(ev *ingest.Event, x *scoring.Features, shared bool)) (Report, error) {
+	r, err := RunPopulation(pop, sc, model, dir, tap)
+	return r.Report, err
+}
+
+// Result is a scored population.
+type Result struct {
+	Report    Report
+	Labels    []Label
+	Summaries []scoring.AccountSummary
+}
+
+// RunPopulation is Run, returning the labels and summaries too.
+func RunPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(ev *ingest.Event, x *scoring.Features, shared bool)) (Result, error) {
 	stream, err := simulate.NewStream(pop)
 	if err != nil {
-		return Report{}, err
+		return Result{}, err
 	}
 	city := filepath.Join(dir, fmt.Sprintf("city-%d.mmdb", pop.Seed))
 	asn := filepath.Join(dir, fmt.Sprintf("asn-%d.mmdb", pop.Seed))
 	if err := simulate.WriteGeoIP(pop, city, asn); err != nil {
-		return Report{}, err
+		return Result{}, err
 	}
 	defer os.Remove(city)
 	defer os.Remove(asn)
 	e, err := enrich.New(enrich.Config{City: city, ASN: asn}, enrich.Options{})
 	if err != nil {
-		return Report{}, err
+		return Result{}, err
 	}
 	defer e.Close()
 	labels := stream.Labels()
@@ -45,12 +57,12 @@ func Run(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir strin
 	if tap != nil {
 		opts.Tap = func(ev *ingest.Event, x *scoring.Features) {
 			t, ok := start[ev.AccountID]
-			tap(x, ok && !ev.Time.Before(t))
+			tap(ev, x, ok && !ev.Time.Before(t))
 		}
 	}
 	s, err := scoring.New(sc, opts)
 	if err != nil {
-		return Report{}, err
+		return Result{}, err
 	}
 	for {
 		ev, ok := stream.Next()
@@ -59,7 +71,8 @@ func Run(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir strin
 		}
 		s.Score(&ev)
 	}
-	return Evaluate(toLabels(labels), s.Summaries()), nil
+	ls, sums := toLabels(labels), s.Summaries()
+	return Result{Report: Evaluate(ls, sums), Labels: ls, Summaries: sums}, nil
 }
 
 func toLabels(ls []simulate.Label) []Label {
@@ -68,75 +81,4 @@ func toLabels(ls []simulate.Label) []Label {
 		out[i] = Label{AccountID: l.AccountID, Scenario: l.Scenario, Sharing: l.Sharing, SharingStart: l.SharingStart}
 	}
 	return out
-}
-
-// Fit simulates the training populations and fits a model on every
-// event's features. Identical feature vectors are aggregated, so memory
-// stays small however many events there are.
-func Fit(pops []simulate.Config, sc scoring.Config, dir string, version string) (*scoring.Model, error) {
-	agg := map[scoring.Features]*[2]float64{}
-	prior, err := scoring.BuiltinModel()
-	if err != nil {
-		return nil, err
-	}
-	var seeds []uint64
-	events := 0
-	for _, pop := range pops {
-		_, err := Run(pop, sc, prior, dir, func(x *scoring.Features, shared bool) {
-			c := agg[*x]
-			if c == nil {
-				c = new([2]float64)
-				agg[*x] = c
-			}
-			if shared {
-				c[1]++
-			} else {
-				c[0]++
-			}
-			events++
-		})
-		if err != nil {
-			return nil, err
-		}
-		seeds = append(seeds, pop.WithDefaults().Seed)
-	}
-	keys := make([]scoring.Features, 0, len(agg))
-	for k := range agg {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		for f := range keys[i] {
-			if keys[i][f] != keys[j][f] {
-				return keys[i][f] < keys[j][f]
-			}
-		}
-		return false
-	})
-	var samples []scoring.Sample
-	for _, k := range keys {
-		c := agg[k]
-		if c[0] > 0 {
-			samples = append(samples, scoring.Sample{X: k, Y: 0, Weight: c[0]})
-		}
-		if c[1] > 0 {
-			samples = append(samples, scoring.Sample{X: k, Y: 1, Weight: c[1]})
-		}
-	}
-	w, b, err := scoring.Fit(samples, scoring.FitOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return &scoring.Model{
-		Version:  version,
-		Features: append([]string(nil), scoring.FeatureNames...),
-		Weights:  w,
-		Bias:     b,
-		Trained: map[string]any{
-			"populations":     len(pops),
-			"seeds":           seeds,
-			"events":          events,
-			"distinct_inputs": len(keys),
-			"method":          "L2-penalised logistic regression, gonum/optimize BFGS, event-weighted",
-		},
-	}, nil
 }

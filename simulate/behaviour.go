@@ -77,6 +77,11 @@ func (a *account) genDay() {
 			if p.first != nil && p.joinAt >= ds && p.joinAt < ds+dayMS {
 				a.cands = append(a.cands, candidate{t: p.joinAt, p: p, dev: p.first, lead: true})
 			}
+			for _, f := range p.preTrip {
+				if f.t >= ds && f.t < ds+dayMS {
+					a.cands = append(a.cands, candidate{t: f.t, p: p, dev: f.dev})
+				}
+			}
 			for i := range p.stays {
 				st := &p.stays[i]
 				if st.forced && st.from >= ds && st.from < ds+dayMS {

@@ -69,6 +69,10 @@ type Config struct {
 	// sharer's household; each account draws its own from ±40% of it.
 	// Default: 3.5 ("alt": 2; the scoring issue says "several times a week").
 	SharerActivity float64
+	// DepartureSessionP is the chance that a traveller streams at home, on
+	// a device they take along, in the hours before leaving on a trip.
+	// Default: 0.85 ("alt": 0.6).
+	DepartureSessionP float64
 	// ResidentialJitterKM is the largest distance between a residential
 	// network's GeoIP location and its city's centre. Zero means the
 	// profile's value; use a tiny value for no jitter.
@@ -113,11 +117,12 @@ type knobs struct {
 	hb                                  time.Duration
 	acc, rate, devices, mobile, trips   float64
 	sharerActivity, residentialJitterKM float64
+	departure                           float64
 }
 
 var profiles = map[string]knobs{
-	ProfileDefault: {hb: 10 * time.Minute, acc: 1, rate: 1, devices: 1, mobile: 1, trips: 1, sharerActivity: 3.5, residentialJitterKM: 15},
-	ProfileAlt:     {hb: 15 * time.Minute, acc: 2, rate: 0.8, devices: 1.5, mobile: 1.5, trips: 2, sharerActivity: 2.0, residentialJitterKM: 30},
+	ProfileDefault: {hb: 10 * time.Minute, acc: 1, rate: 1, devices: 1, mobile: 1, trips: 1, sharerActivity: 3.5, residentialJitterKM: 15, departure: 0.85},
+	ProfileAlt:     {hb: 15 * time.Minute, acc: 2, rate: 0.8, devices: 1.5, mobile: 1.5, trips: 2, sharerActivity: 2.0, residentialJitterKM: 30, departure: 0.6},
 }
 
 // WithDefaults returns c with every zero field set to its default. It
@@ -163,6 +168,7 @@ func (c Config) WithDefaults() Config {
 	setF(&c.TripRate, k.trips)
 	setF(&c.SharerActivity, k.sharerActivity)
 	setF(&c.ResidentialJitterKM, k.residentialJitterKM)
+	setF(&c.DepartureSessionP, k.departure)
 	return c
 }
 
@@ -221,6 +227,7 @@ func (c Config) Validate() error {
 		{"TripRate", c.TripRate, 20},
 		{"SharerActivity", c.SharerActivity, 100},
 		{"ResidentialJitterKM", c.ResidentialJitterKM, 500},
+		{"DepartureSessionP", c.DepartureSessionP, 1},
 	} {
 		if f.v < 0 || f.v > f.max || math.IsNaN(f.v) {
 			bad(f.name, "must be 0 (profile default) or in (0, %v], got %v", f.max, f.v)

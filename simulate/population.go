@@ -119,6 +119,13 @@ type person struct {
 	sharer    bool
 	joinAt    int64   // no sessions before (sharers)
 	first     *device // the lead sharer's device for the first session
+	preTrip   []forcedSession
+}
+
+// forcedSession is a session that must be attempted at t on dev.
+type forcedSession struct {
+	t   int64
+	dev *device
 }
 
 // locAt returns the stay at t (nil at home) and when that ends.
@@ -596,6 +603,22 @@ func (a *account) addTrips(p *person) {
 			for range min(len(pools), a.between(1, 2)) {
 				if e := pools[a.r.IntN(len(pools))]; !slices.Contains(st.vpnExits, e) {
 					st.vpnExits = append(st.vpnExits, e)
+				}
+			}
+		}
+		// Before leaving, the owner often streams at home on a device they
+		// take along, so it shows up away "after a plausible travel time".
+		if a.chance(a.cfg.DepartureSessionP) {
+			var portable []*device
+			for _, d := range p.devices {
+				if d.kind.portable() {
+					portable = append(portable, d)
+				}
+			}
+			if len(portable) > 0 {
+				t := depart - int64(a.uniform(1.5, 4)*float64(hourMS))
+				if t > a.start {
+					p.preTrip = append(p.preTrip, forcedSession{t: t, dev: portable[a.r.IntN(len(portable))]})
 				}
 			}
 		}
