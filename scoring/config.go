@@ -29,10 +29,10 @@ type Config struct {
 	// radii, that counts as travel. Default: 100.
 	TravelMinKM float64 `yaml:"travel_min_km"`
 	// SuspectedThreshold is the score from which a verdict is
-	// suspected_sharing. Default: 0.5.
+	// suspected_sharing. Default: the model's calibrated threshold.
 	SuspectedThreshold float64 `yaml:"suspected_threshold"`
 	// SharingThreshold is the score from which a verdict is sharing.
-	// Default: 0.9.
+	// Default: the model's calibrated threshold.
 	SharingThreshold float64 `yaml:"sharing_threshold"`
 	// Model is a path to a model JSON file; empty uses the built-in model.
 	// Default: "".
@@ -48,14 +48,12 @@ var (
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		SessionTimeout:     30 * time.Minute,
-		StateTTL:           45 * 24 * time.Hour,
-		MaxAccounts:        5_000_000,
-		BridgeWindow:       48 * time.Hour,
-		CoarseAccuracyKM:   250,
-		TravelMinKM:        100,
-		SuspectedThreshold: 0.5,
-		SharingThreshold:   0.9,
+		SessionTimeout:   30 * time.Minute,
+		StateTTL:         45 * 24 * time.Hour,
+		MaxAccounts:      5_000_000,
+		BridgeWindow:     48 * time.Hour,
+		CoarseAccuracyKM: 250,
+		TravelMinKM:      100,
 	}
 }
 
@@ -80,12 +78,6 @@ func (c Config) withDefaults() Config {
 	if c.TravelMinKM == 0 {
 		c.TravelMinKM = d.TravelMinKM
 	}
-	if c.SuspectedThreshold == 0 {
-		c.SuspectedThreshold = d.SuspectedThreshold
-	}
-	if c.SharingThreshold == 0 {
-		c.SharingThreshold = d.SharingThreshold
-	}
 	return c
 }
 
@@ -107,7 +99,7 @@ func (c Config) Validate() error {
 	if c.TravelMinKM < 0 {
 		errs = append(errs, fmt.Errorf("scoring.travel_min_km: %w", ErrNegative))
 	}
-	if !(c.SuspectedThreshold > 0 && c.SuspectedThreshold < c.SharingThreshold && c.SharingThreshold <= 1) {
+	if (c.SuspectedThreshold != 0 || c.SharingThreshold != 0) && !(c.SuspectedThreshold > 0 && c.SuspectedThreshold < c.SharingThreshold && c.SharingThreshold <= 1) {
 		errs = append(errs, fmt.Errorf("scoring.suspected_threshold/sharing_threshold (%g, %g): %w", c.SuspectedThreshold, c.SharingThreshold, ErrBadThresholds))
 	}
 	return errors.Join(errs...)

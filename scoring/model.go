@@ -38,6 +38,9 @@ type Model struct {
 	Features []string  `json:"features"`
 	Weights  []float64 `json:"weights"`
 	Bias     float64   `json:"bias"`
+	// Thresholds are the calibrated score cut-offs for suspected_sharing
+	// and sharing; config values override them.
+	Thresholds Thresholds `json:"thresholds"`
 	// Trained describes the data the model was fitted on.
 	Trained map[string]any `json:"trained,omitempty"`
 }
@@ -77,7 +80,19 @@ func ParseModel(b []byte) (*Model, error) {
 	if m.Version == "" {
 		return nil, fmt.Errorf("%w: missing version", ErrModelShape)
 	}
+	if m.Thresholds == (Thresholds{}) {
+		m.Thresholds = Thresholds{Suspected: 0.5, Sharing: 0.9}
+	}
+	if t := m.Thresholds; !(t.Suspected > 0 && t.Suspected < t.Sharing && t.Sharing <= 1) {
+		return nil, fmt.Errorf("%w: thresholds %+v", ErrBadThresholds, t)
+	}
 	return &m, nil
+}
+
+// Thresholds map a score to a verdict.
+type Thresholds struct {
+	Suspected float64 `json:"suspected"`
+	Sharing   float64 `json:"sharing"`
 }
 
 // Score returns σ(bias + w·x).

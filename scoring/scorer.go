@@ -73,6 +73,9 @@ func New(cfg Config, opts Options) (*Scorer, error) {
 			return nil, err
 		}
 	}
+	if cfg.SuspectedThreshold == 0 {
+		cfg.SuspectedThreshold, cfg.SharingThreshold = m.Thresholds.Suspected, m.Thresholds.Sharing
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -321,7 +324,7 @@ func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, 
 		if now-o.last > s.timeout {
 			continue
 		}
-		if concurrencyConflict(cur, o, c, anchoredRoot) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
+		if concurrencyConflict(cur, o, c, a.anchor) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
 			marked = true
 			a.conflicts.add(day)
 			a.places[cur.place].conflicts.add(day)

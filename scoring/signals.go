@@ -142,14 +142,17 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		}
 		h := &hs[idx(c.place(p))]
 		h.places |= 1 << uint(p)
+		// Only persistent home lines say when a household was active: a
+		// phone hopping through a carrier's addresses or a one-off visit
+		// would otherwise stretch a household across the whole month.
+		if !a.anchor(p) {
+			continue
+		}
+		h.anchored = true
 		w := pl.days.window(today, window)
 		h.activeDays |= w
-		n := popcount(w)
-		h.placeDays += n
+		h.placeDays += popcount(w)
 		h.conflicts |= pl.conflicts.window(today, window)
-		if a.anchor(p) {
-			h.anchored = true
-		}
 		if h.home < 0 || pl.days.total() > a.places[h.home].days.total() {
 			h.home = p
 		}
@@ -287,7 +290,7 @@ func mayBeSameSite(p, q *place) bool {
 // access networks used by different, persistent households. Overlaps
 // within one household (the family at home while the owner travels, a
 // phone on the carrier) are not conflicts.
-func concurrencyConflict(s, o *session, c *components, anchored func(root int) bool) bool {
+func concurrencyConflict(s, o *session, c *components, anchored func(place int) bool) bool {
 	if s.dev == o.dev || !s.trusted || !o.trusted || s.place < 0 || o.place < 0 || s.place == o.place {
 		return false
 	}
@@ -295,13 +298,13 @@ func concurrencyConflict(s, o *session, c *components, anchored func(root int) b
 	if hs == ho {
 		return false
 	}
-	// The session's own place must also belong to its device's household,
-	// otherwise the device is visiting somewhere and we can't tell whose
-	// home that is.
+	// Each session must be at a persistent home line of its own device's
+	// household; elsewhere (a visit, a carrier address) we can't tell
+	// whose home it is.
 	if c.place(int(s.place)) != hs || c.place(int(o.place)) != ho {
 		return false
 	}
-	return anchored(hs) && anchored(ho)
+	return anchored(int(s.place)) && anchored(int(o.place))
 }
 
 func popcount(x uint64) int {
