@@ -20,6 +20,7 @@ import (
 // logit under any weights, and when it first crossed a threshold, follow
 // from it without re-running the scorer.
 type trace struct {
+	pop      int // index of the training population
 	scenario string
 	sharing  bool
 	start    int64 // sharing start, unix seconds
@@ -74,7 +75,7 @@ func Fit(pops []simulate.Config, sc scoring.Config, dir string, version string) 
 		}
 		byID := map[string]*trace{}
 		for _, l := range stream.Labels() {
-			t := &trace{scenario: l.Scenario, sharing: l.Sharing}
+			t := &trace{pop: len(seeds), scenario: l.Scenario, sharing: l.Sharing}
 			if l.SharingStart != nil {
 				t.start = l.SharingStart.Unix()
 			}
@@ -223,10 +224,21 @@ func weightsOf(u []float64) []float64 {
 	return w
 }
 
-func peakOf(t *trace, w []float64, before int64) float64 {
+// minSpan is the sharing guard the fit assumes (scoring.Config.SharingMinSpanDays).
+var minSpan = scoring.DefaultConfig().SharingMinSpanDays
+
+func peakOf(t *trace, w []float64, before int64) float64 { return peakWhere(t, w, before, false) }
+
+// sharingPeak is the peak over the events that may carry a sharing verdict.
+func sharingPeak(t *trace, w []float64) float64 { return peakWhere(t, w, 0, true) }
+
+func peakWhere(t *trace, w []float64, before int64, guarded bool) float64 {
 	p := math.Inf(-1)
 	for i := range t.vecs {
 		if before != 0 && t.first[i] > before {
+			continue
+		}
+		if guarded && !scoring.PersistentEnough(&t.vecs[i], minSpan) {
 			continue
 		}
 		if z := floats.Dot(w, t.vecs[i][:]); z > p {
@@ -237,21 +249,29 @@ func peakOf(t *trace, w []float64, before int64) float64 {
 }
 
 // thresholdsFor returns the logit thresholds for suspected and sharing that
-// keep honest accounts within the budget.
+// keep honest accounts within the budget in every training population on
+// its own, so a threshold that holds on average but not under changed
+// parameters is not chosen.
 func thresholdsFor(traces []*trace, w []float64, b Budget) (suspected, sharing float64) {
-	var honest, travel []float64
+	honest := map[int][]float64{}
+	honestS := map[int][]float64{}
+	travel := map[int][]float64{}
 	for _, t := range traces {
 		if t.sharing {
 			continue
 		}
-		p := peakOf(t, w, 0)
-		honest = append(honest, p)
+		honest[t.pop] = append(honest[t.pop], peakOf(t, w, 0))
+		sp := sharingPeak(t, w)
+		honestS[t.pop] = append(honestS[t.pop], sp)
 		if t.scenario == simulate.ScenarioTraveller {
-			travel = append(travel, p)
+			travel[t.pop] = append(travel[t.pop], sp)
 		}
 	}
-	suspected = upperQuantile(honest, b.HonestSuspected)
-	sharing = math.Max(upperQuantile(honest, b.HonestSharing), upperQuantile(travel, b.TravellerSharing))
+	suspected, sharing = math.Inf(-1), math.Inf(-1)
+	for pop, hs := range honest {
+		suspected = math.Max(suspected, upperQuantile(hs, b.HonestSuspected))
+		sharing = math.Max(sharing, math.Max(upperQuantile(honestS[pop], b.HonestSharing), upperQuantile(travel[pop], b.TravellerSharing)))
+	}
 	return suspected, math.Max(sharing, suspected)
 }
 
@@ -285,7 +305,7 @@ func objective(traces []*trace, w []float64, b Budget) float64 {
 		n++
 		p := peakOf(t, w, 0)
 		early := peakOf(t, w, t.start+detectWithin)
-		sum += sigmoid((p-ss)/tau) + sigmoid((p-qs)/tau) + sigmoid((early-qs)/tau)
+		sum += sigmoid((sharingPeak(t, w)-ss)/tau) + sigmoid((p-qs)/tau) + sigmoid((early-qs)/tau)
 	}
 	if n == 0 {
 		return 0

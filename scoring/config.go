@@ -34,6 +34,20 @@ type Config struct {
 	// SharingThreshold is the score from which a verdict is sharing.
 	// Default: the model's calibrated threshold.
 	SharingThreshold float64 `yaml:"sharing_threshold"`
+	// SharingMinSpanDays: a sharing verdict needs another household that
+	// has persisted at least this long (first to last day it streamed), or
+	// three or more other households (a reseller). A shorter episode stays
+	// suspected_sharing however high its score: a stay elsewhere (a trip
+	// whose devices were never seen at home) looks like a second household
+	// for a while, but not for weeks. 0 disables the guard.
+	// Default: 14.
+	SharingMinSpanDays int `yaml:"sharing_min_span_days"`
+	// DedupWindow is how far apart, in event time, two deliveries of one
+	// event_id are still recognised as one event by the scorer itself
+	// (besides the last few events of each account). The verdict store
+	// deduplicates beyond it. Memory grows with the events in the window.
+	// Default: 6h.
+	DedupWindow time.Duration `yaml:"dedup_window"`
 	// Model is a path to a model JSON file; empty uses the built-in model.
 	// Default: "".
 	Model string `yaml:"model"`
@@ -48,12 +62,14 @@ var (
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		SessionTimeout:   30 * time.Minute,
-		StateTTL:         45 * 24 * time.Hour,
-		MaxAccounts:      5_000_000,
-		BridgeWindow:     48 * time.Hour,
-		CoarseAccuracyKM: 250,
-		TravelMinKM:      100,
+		SessionTimeout:     30 * time.Minute,
+		StateTTL:           45 * 24 * time.Hour,
+		MaxAccounts:        5_000_000,
+		BridgeWindow:       48 * time.Hour,
+		CoarseAccuracyKM:   250,
+		TravelMinKM:        100,
+		SharingMinSpanDays: 14,
+		DedupWindow:        6 * time.Hour,
 	}
 }
 
@@ -68,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAccounts == 0 {
 		c.MaxAccounts = d.MaxAccounts
+	}
+	if c.DedupWindow == 0 {
+		c.DedupWindow = d.DedupWindow
 	}
 	if c.BridgeWindow == 0 {
 		c.BridgeWindow = d.BridgeWindow
@@ -89,6 +108,7 @@ func (c Config) Validate() error {
 		"session_timeout":    int64(c.SessionTimeout),
 		"state_ttl":          int64(c.StateTTL),
 		"bridge_window":      int64(c.BridgeWindow),
+		"dedup_window":       int64(c.DedupWindow),
 		"max_accounts":       int64(c.MaxAccounts),
 		"coarse_accuracy_km": int64(c.CoarseAccuracyKM),
 	} {

@@ -23,9 +23,10 @@ var FeatureNames = []string{
 	"foreign_devices",    // log1p(devices belonging only to such households)
 	"newcomer_days_7",    // log1p(days a brand-new device at a new place overlapped the household)
 	"teleport_days_14",   // log1p(days a device moved faster than any travel allows)
+	"foreign_gaps_28",    // log1p(quiet days within that household's span): intermittent use over a long time is a household's habit, a contiguous block is a stay
 }
 
-const nFeatures = 8
+const nFeatures = 9
 
 // Features are the signals the model combines for one event.
 type Features [nFeatures]float64

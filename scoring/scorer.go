@@ -46,6 +46,7 @@ type Scorer struct {
 	evicted  map[string]AccountSummary
 	tap      func(ev *ingest.Event, x *Features)
 
+	dedup     dedupWindow
 	watermark int64 // highest event time seen, unix seconds
 	nextSweep int64
 
@@ -90,6 +91,7 @@ func New(cfg Config, opts Options) (*Scorer, error) {
 		timeout:  int64(cfg.SessionTimeout / time.Second),
 		ttl:      int64(cfg.StateTTL / time.Second),
 		bridge:   int64(cfg.BridgeWindow / time.Second),
+		dedup:    dedupWindow{span: int64(cfg.DedupWindow / time.Second)},
 	}
 	s.tap = opts.Tap
 	if opts.KeepSummaries {
@@ -107,19 +109,22 @@ func (s *Scorer) Accounts() int { return len(s.accounts) }
 // Score scores one event. ok is false when the event is a duplicate of one
 // the account has just seen (same event_id), which yields no verdict.
 func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
+	now := ev.Time.Unix()
+	// Evict idle accounts first, so the sweep can never take the account
+	// this event is about.
+	s.advance(now)
 	a := s.accounts[ev.AccountID]
 	if a == nil {
-		a = &account{}
+		a = &account{lastSeen: now}
 		s.accounts[ev.AccountID] = a
 		s.m.accounts.Set(float64(len(s.accounts)))
 	}
-	if a.seenRecently(fnv64(ev.EventID)) {
+	idh := fnv64(ev.EventID)
+	if a.seenRecently(idh) || s.dedup.seen(idh^fnv64(ev.AccountID), now) {
 		s.m.duplicates.Inc()
 		return v, false
 	}
 	loc := s.loc.Lookup(ev.IP)
-	now := ev.Time.Unix()
-	s.advance(now)
 	day := dayOf(now)
 	if now > a.lastSeen {
 		a.lastSeen = now
@@ -152,8 +157,10 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	score := s.model.Score(&x)
 	label := LabelOK
 	switch {
-	case score >= s.cfg.SharingThreshold:
+	case score >= s.cfg.SharingThreshold && PersistentEnough(&x, s.cfg.SharingMinSpanDays):
 		label = LabelSharing
+	case score >= s.cfg.SharingThreshold:
+		label = LabelSuspectedSharing
 	case score >= s.cfg.SuspectedThreshold:
 		label = LabelSuspectedSharing
 	case obs.travelKM > 0:
@@ -190,6 +197,18 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	}
 	s.m.scored[label].Inc()
 	return v, true
+}
+
+// PersistentEnough reports whether the evidence in x may support a sharing
+// verdict: another household that streamed over at least minSpan days, or
+// three or more other households (see Config.SharingMinSpanDays).
+func PersistentEnough(x *Features, minSpan int) bool {
+	if minSpan <= 0 {
+		return true
+	}
+	households := math.Round(math.Expm1(x[2]))
+	span := math.Round(math.Expm1(x[4]))
+	return households >= 3 || span >= float64(minSpan)
 }
 
 // observation carries what scoring learnt about the current event.
@@ -324,6 +343,14 @@ func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, 
 		if now-o.last > s.timeout {
 			continue
 		}
+		if pendingConflict(cur, o, c) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
+			// Marked on the places even before they are persistent: once
+			// a place anchors a household, the overlaps it already had
+			// count, so a friend streaming with the owner on their first
+			// evening is not forgotten.
+			a.places[cur.place].conflicts.add(day)
+			a.places[o.place].conflicts.add(day)
+		}
 		if concurrencyConflict(cur, o, c, a.anchor) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
 			marked = true
 			a.conflicts.add(day)
@@ -391,6 +418,7 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	x[5] = math.Log1p(float64(foreignDevices))
 	x[6] = math.Log1p(float64(a.newcomers.count(day, 7)))
 	x[7] = math.Log1p(float64(a.teleports.count(day, 14)))
+	x[8] = math.Log1p(float64(e.foreignSpan - e.foreignDays))
 	e.households = len(hs)
 	// Travel: the owner's household seen well away from its home.
 	if obs.trusted && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located {

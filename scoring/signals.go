@@ -285,6 +285,13 @@ func mayBeSameSite(p, q *place) bool {
 	return p.country == q.country && gap <= dualStackFirstSeen
 }
 
+// pendingConflict is concurrencyConflict without the persistence test:
+// two devices of different households streaming at the same time from two
+// lines that are each their own household's.
+func pendingConflict(s, o *session, c *components) bool {
+	return concurrencyConflict(s, o, c, func(int) bool { return true })
+}
+
 // concurrencyConflict reports whether two overlapping sessions are at
 // places one household cannot be at simultaneously: different trusted
 // access networks used by different, persistent households. Overlaps

@@ -275,3 +275,41 @@ func fnv64(s string) uint64 {
 }
 
 func dayOf(unix int64) int32 { return int32(math.Floor(float64(unix) / 86400)) }
+
+// dedupWindow remembers event-id hashes for about span seconds of event
+// time in two generations: when event time passes the current
+// generation's end, the older one is dropped. Memory is bounded by the
+// events in two generations.
+type dedupWindow struct {
+	span     int64
+	end      int64
+	cur, old map[uint64]struct{}
+}
+
+// seen reports whether h was recorded within the window, and records it.
+func (d *dedupWindow) seen(h uint64, now int64) bool {
+	if d.span <= 0 {
+		return false
+	}
+	if d.cur == nil {
+		d.cur, d.old = map[uint64]struct{}{}, map[uint64]struct{}{}
+		d.end = now + d.span/2
+	}
+	for now >= d.end {
+		d.old, d.cur = d.cur, map[uint64]struct{}{}
+		if now >= d.end+d.span/2 {
+			d.old = map[uint64]struct{}{}
+			d.end = now + d.span/2
+			break
+		}
+		d.end += d.span / 2
+	}
+	if _, ok := d.cur[h]; ok {
+		return true
+	}
+	if _, ok := d.old[h]; ok {
+		return true
+	}
+	d.cur[h] = struct{}{}
+	return false
+}

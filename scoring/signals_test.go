@@ -1,0 +1,185 @@
+package scoring
+
+import (
+	"math"
+	"testing"
+)
+
+func TestDistanceKM(t *testing.T) {
+	tests := []struct {
+		name                   string
+		lat1, lon1, lat2, lon2 float64
+		want, tol              float64
+	}{
+		{"same point", 59.33, 18.07, 59.33, 18.07, 0, 1e-9},
+		{"Stockholm-Gothenburg", 59.3293, 18.0686, 57.7089, 11.9746, 398, 5},
+		{"London-New York", 51.5074, -0.1278, 40.7128, -74.0060, 5570, 15},
+		{"antipodes", 0, 0, 0, 180, math.Pi * earthRadiusKM, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := DistanceKM(tc.lat1, tc.lon1, tc.lat2, tc.lon2); math.Abs(got-tc.want) > tc.tol {
+				t.Errorf("DistanceKM = %.1f, want %.1f±%.0f", got, tc.want, tc.tol)
+			}
+		})
+	}
+}
+
+func TestSeparationAndImpliedSpeed(t *testing.T) {
+	tests := []struct {
+		name       string
+		dist       float64
+		accA, accB uint16
+		dt         float64
+		wantSep    float64
+		wantSpeed  float64
+	}{
+		{"circles overlap: no separation, no speed", 150, 100, 100, 60, 0, 0},
+		{"coarse carrier geolocation hides a 300 km jump", 300, 200, 200, 300, 0, 0},
+		{"precise points 500 km apart in an hour", 500, 5, 5, 3600, 490, 490},
+		{"no time passed", 500, 5, 5, 0, 490, math.Inf(1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SeparationKM(tc.dist, tc.accA, tc.accB); got != tc.wantSep {
+				t.Errorf("SeparationKM = %v, want %v", got, tc.wantSep)
+			}
+			if got := ImpliedSpeedKMH(tc.dist, tc.accA, tc.accB, tc.dt); got != tc.wantSpeed {
+				t.Errorf("ImpliedSpeedKMH = %v, want %v", got, tc.wantSpeed)
+			}
+		})
+	}
+}
+
+func TestDayset(t *testing.T) {
+	var d dayset
+	for _, day := range []int32{100, 101, 105, 105, 99} {
+		d.add(day)
+	}
+	if d.total() != 4 {
+		t.Fatalf("total = %d, want 4 distinct days", d.total())
+	}
+	if !d.has(99) || !d.has(105) || d.has(102) {
+		t.Errorf("has() wrong: %b", d.bits)
+	}
+	if got := d.count(105, 3); got != 1 {
+		t.Errorf("count(105, 3) = %d, want 1 (only day 105)", got)
+	}
+	if got := d.count(110, 14); got != 4 {
+		t.Errorf("count(110, 14) = %d, want 4", got)
+	}
+	if got := spanOf(d.window(105, 28)); got != 7 {
+		t.Errorf("span = %d, want 7 (days 99..105)", got)
+	}
+	d.add(105 + 70) // far in the future: older days fall out of the 64-day window
+	if d.total() != 1 {
+		t.Errorf("after a 70-day jump total = %d, want 1", d.total())
+	}
+}
+
+// graph builds an account with places and device-place edges, each edge
+// seen on the given days.
+type graphEdge struct {
+	dev, place int
+	days       []int32
+}
+
+func buildAccount(places []place, edges []graphEdge, devices int) *account {
+	a := &account{}
+	for i := 0; i < devices; i++ {
+		a.devices = append(a.devices, device{id: uint64(i + 1)})
+	}
+	for _, p := range places {
+		p.used = true
+		a.places = append(a.places, p)
+	}
+	for _, e := range edges {
+		for _, d := range e.days {
+			a.touchEdge(e.dev, e.place, d, int64(d)*86400+72000)
+			a.places[e.place].days.add(d)
+			a.devices[e.dev].days.add(d)
+		}
+	}
+	return a
+}
+
+func TestHouseholdsAndLinks(t *testing.T) {
+	home := place{key: 1, asn: 3301, lat: 59.33, lon: 18.07, acc: 20, located: true, country: "SE"}
+	friend := place{key: 2, asn: 3301, lat: 55.60, lon: 13.00, acc: 10, located: true, country: "SE"}
+	hotel := place{key: 3, asn: 2119, lat: 57.71, lon: 11.97, acc: 10, located: true, country: "SE"}
+	now := int64(20)*86400 + 80000
+	bridge := int64(48 * 3600)
+
+	t.Run("friend household is separate and unlinked", func(t *testing.T) {
+		a := buildAccount([]place{home, friend}, []graphEdge{
+			{0, 0, []int32{1, 2, 3, 10, 20}}, {1, 0, []int32{2, 5, 19}}, // household
+			{2, 1, []int32{4, 8, 12, 19}}, // friend's TV
+		}, 3)
+		c := a.households(now, bridge)
+		if c.device(0) == c.device(2) {
+			t.Fatal("friend's device joined the owner's household")
+		}
+		hs := a.householdSummary(c, 20, 28)
+		if hs[0].root != c.device(0) {
+			t.Errorf("primary household is not the owner's")
+		}
+		if len(hs) != 2 || hs[1].explained || !hs[1].anchored {
+			t.Errorf("want an anchored, unexplained second household, got %+v", hs)
+		}
+	})
+	t.Run("owner visiting the friend once does not link the households", func(t *testing.T) {
+		a := buildAccount([]place{home, friend}, []graphEdge{
+			{0, 0, []int32{1, 2, 3, 10, 20}}, {0, 1, []int32{6}}, // owner's phone at the friend's once
+			{2, 1, []int32{4, 8, 12, 19}},
+		}, 3)
+		c := a.households(now, bridge)
+		hs := a.householdSummary(c, 20, 28)
+		if len(hs) < 2 || hs[1].explained {
+			t.Errorf("a visit by the owner explained the friend's household: %+v", hs)
+		}
+	})
+	t.Run("a traveller's device seen at home explains the hotel", func(t *testing.T) {
+		a := buildAccount([]place{home, hotel}, []graphEdge{
+			{0, 0, []int32{1, 2, 3, 10, 20}}, // family TV
+			{1, 0, []int32{9}},               // owner's phone at home once, before the trip
+			{1, 1, []int32{12, 13, 14}},      // the phone at the hotel
+			{2, 1, []int32{12, 13}},          // hotel TV
+		}, 3)
+		c := a.households(now, bridge)
+		hs := a.householdSummary(c, 20, 28)
+		for _, h := range hs[1:] {
+			if h.devices&(1<<2) != 0 && !h.explained {
+				t.Errorf("the hotel household is not explained by the owner's phone: %+v", hs)
+			}
+		}
+	})
+	t.Run("dual-stack lines of one ISP are one household", func(t *testing.T) {
+		v6 := home
+		v6.key, v6.v6, v6.lat, v6.lon, v6.acc = 9, true, 59.91, 10.75, 100 // IPv6 geolocated to another capital
+		v6.firstSeen = 86400
+		h4 := home
+		h4.firstSeen = 86400 * 2
+		a := buildAccount([]place{h4, v6}, []graphEdge{
+			{0, 0, []int32{1, 2, 3}}, // v4-only TV
+			{1, 1, []int32{1, 2, 3}}, // phones on v6
+		}, 2)
+		c := a.households(now, bridge)
+		if c.place(0) != c.place(1) {
+			t.Error("IPv4 and IPv6 lines of one ISP that appeared together are not one household")
+		}
+	})
+	t.Run("an ISP the account hops around in anchors nothing", func(t *testing.T) {
+		var ps []place
+		var es []graphEdge
+		for i := 0; i < 6; i++ {
+			ps = append(ps, place{key: uint64(100 + i), asn: 26615, located: true})
+			es = append(es, graphEdge{0, i, []int32{int32(i), int32(i + 7)}})
+		}
+		a := buildAccount(ps, es, 1)
+		for p := range a.places {
+			if a.anchor(p) {
+				t.Errorf("carrier address %d anchors a household", p)
+			}
+		}
+	})
+}
