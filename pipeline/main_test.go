@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -10,11 +12,21 @@ import (
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/ingest"
+	"github.com/sharewatch/sharewatch/internal/testch"
 	"github.com/sharewatch/sharewatch/pipeline"
 	"github.com/sharewatch/sharewatch/simulate"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	code := testch.Run(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // population is a simulated population, its contract events as JSON lines
 // and the GeoIP databases for its addresses.

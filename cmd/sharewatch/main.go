@@ -33,6 +33,8 @@ var commands = map[string]command{
 	"eval":        {"compare account verdicts with labels, beside the impossible-travel baseline", cmdEval},
 	"fit":         {"fit the scoring model on simulated populations", cmdFit},
 	"check-rules": {"validate an action policy file", cmdCheckRules},
+	"migrate":     {"apply the ClickHouse schema migrations (idempotent)", cmdMigrate},
+	"explain":     {"print an account's history from ClickHouse for an analyst", cmdExplain},
 	"version":     {"print the version and model version", cmdVersion},
 }
 

@@ -1,0 +1,102 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/sharewatch/sharewatch/internal/testch"
+	"github.com/sharewatch/sharewatch/pipeline"
+	"github.com/sharewatch/sharewatch/scoring"
+	"github.com/sharewatch/sharewatch/tickets"
+	"github.com/sharewatch/sharewatch/verdictstore"
+)
+
+// TestBackfillIntoClickHouse is the verdict-store issue's "done when":
+// `score --config` over a simulated population leaves exactly one verdict
+// row per distinct event after FINAL, a second run leaves the count
+// unchanged, and explain shows a readable history for a flagged account.
+func TestBackfillIntoClickHouse(t *testing.T) {
+	dsn := testch.Start(t)
+	p := newPopulation(t, 60, 14, 5)
+	cfg := p.scoringConfig()
+	on, off := true, false
+	cfg.ClickHouse.Enabled = &on
+	cfg.ClickHouse.DSN = dsn
+	cfg.ClickHouse.Database = ""
+	cfg.ClickHouse.Config = cfg.ClickHouse.Config.WithDefaults()
+	cfg.Helpdesk.Kind = tickets.KindNone
+	cfg.Holds.Enabled = &off
+
+	var in bytes.Buffer
+	for _, l := range p.lines {
+		in.Write(l)
+		in.WriteByte('\n')
+	}
+	distinct := map[string]bool{}
+	for _, ev := range p.events {
+		distinct[ev.EventID] = true
+	}
+	ctx := context.Background()
+	var flagged string
+	for run := 0; run < 2; run++ {
+		st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Outputs: true, KeepSummaries: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pipeline.ScoreStream(ctx, st.Processor, pipeline.BatchOptions{In: bytes.NewReader(in.Bytes()), Out: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st.Scorer.Summaries() {
+			if s.Verdict.Flagged() && flagged == "" {
+				flagged = s.AccountID
+			}
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := countFinal(t, dsn, cfg.ClickHouse.Database); got != uint64(len(distinct)) {
+			t.Fatalf("run %d: %d verdict rows after FINAL, want %d distinct events", run+1, got, len(distinct))
+		}
+	}
+	if flagged == "" {
+		t.Skip("no flagged account in this population")
+	}
+	store, err := verdictstore.NewClickHouse(verdictstore.ClickHouseOptions{Config: cfg.ClickHouse.Config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var out strings.Builder
+	if err := pipeline.Explain(ctx, store, flagged, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"account " + flagged, "places", "devices:", "verdict changes:", scoring.LabelSuspectedSharing.String(), "reasons:", "actions:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("explain %s:\n%s", flagged, out.String())
+}
+
+func countFinal(t *testing.T, dsn, db string) uint64 {
+	t.Helper()
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".verdicts FINAL").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
