@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -63,6 +64,7 @@ func TestBackfillIntoClickHouse(t *testing.T) {
 			t.Fatalf("run %d: %d verdict rows after FINAL, want %d distinct events", run+1, got, len(distinct))
 		}
 	}
+	t.Run("README queries run", func(t *testing.T) { runReadmeQueries(t, dsn, cfg.ClickHouse.Database) })
 	if flagged == "" {
 		t.Skip("no flagged account in this population")
 	}
@@ -99,4 +101,56 @@ func countFinal(t *testing.T, dsn, db string) uint64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// runReadmeQueries runs every statement of the README's SQL block against
+// the test database, so the documented analyst queries stay valid.
+func runReadmeQueries(t *testing.T, dsn, db string) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```sql\n")
+	if !ok {
+		t.Fatal("README has no sql block")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n := 0
+	for _, q := range strings.Split(block, ";") {
+		var lines []string
+		for _, l := range strings.Split(q, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				lines = append(lines, l)
+			}
+		}
+		q = strings.TrimSpace(strings.Join(lines, "\n"))
+		if q == "" {
+			continue
+		}
+		n++
+		q = strings.ReplaceAll(q, "sharewatch.", db+".")
+		rows, err := conn.Query(context.Background(), q)
+		if err != nil {
+			t.Errorf("README query fails on ClickHouse: %v\n%s", err, q)
+			continue
+		}
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			t.Errorf("README query: %v\n%s", err, q)
+		}
+		rows.Close()
+	}
+	if n < 4 {
+		t.Errorf("ran %d README queries, want at least 4", n)
+	}
 }
