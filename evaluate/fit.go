@@ -37,8 +37,8 @@ type Budget struct {
 	HonestSuspected  float64 `json:"honest_suspected"`
 }
 
-// DefaultBudget is about two thirds of each acceptance target.
-var DefaultBudget = Budget{HonestSharing: 0.003, TravellerSharing: 0.006, HonestSuspected: 0.02}
+// DefaultBudget is about 70% of each acceptance target.
+var DefaultBudget = Budget{HonestSharing: 0.0035, TravellerSharing: 0.007, HonestSuspected: 0.021}
 
 // detectWithin is the time-to-detect the fit rewards (the issue's median target).
 const detectWithin = 72 * 3600
@@ -249,9 +249,10 @@ func peakWhere(t *trace, w []float64, before int64, guarded bool) float64 {
 }
 
 // thresholdsFor returns the logit thresholds for suspected and sharing that
-// keep honest accounts within the budget in every training population on
-// its own, so a threshold that holds on average but not under changed
-// parameters is not chosen.
+// keep honest accounts within the budget in a typical training population:
+// each population's own budget quantile, then the median across
+// populations (the pooled quantile lets one easy population hide a hard
+// one; the maximum lets one unlucky tail set the bar for all).
 func thresholdsFor(traces []*trace, w []float64, b Budget) (suspected, sharing float64) {
 	honest := map[int][]float64{}
 	honestS := map[int][]float64{}
@@ -267,12 +268,26 @@ func thresholdsFor(traces []*trace, w []float64, b Budget) (suspected, sharing f
 			travel[t.pop] = append(travel[t.pop], sp)
 		}
 	}
-	suspected, sharing = math.Inf(-1), math.Inf(-1)
+	var qs, ss []float64
 	for pop, hs := range honest {
-		suspected = math.Max(suspected, upperQuantile(hs, b.HonestSuspected))
-		sharing = math.Max(sharing, math.Max(upperQuantile(honestS[pop], b.HonestSharing), upperQuantile(travel[pop], b.TravellerSharing)))
+		qs = append(qs, upperQuantile(hs, b.HonestSuspected))
+		ss = append(ss, math.Max(upperQuantile(honestS[pop], b.HonestSharing), upperQuantile(travel[pop], b.TravellerSharing)))
 	}
+	suspected, sharing = median(qs), median(ss)
 	return suspected, math.Max(sharing, suspected)
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // upperQuantile returns a value just above the point where at most a

@@ -239,17 +239,35 @@ func (a *account) anchor(p int) bool {
 	if pl.asn == 0 {
 		return true
 	}
-	n, total := 0, 0
+	n, total := a.networkUse(p)
+	if n < dynamicNetworks {
+		return true
+	}
+	return days >= 3 && 3*days >= total
+}
+
+// dynamic reports whether place p belongs to an ISP whose lines the
+// account hops between (a mobile carrier's pool): its geolocation moves
+// with the carrier's addressing, not with the person.
+func (a *account) dynamic(p int) bool {
+	if a.places[p].asn == 0 {
+		return false
+	}
+	n, _ := a.networkUse(p)
+	return n >= dynamicNetworks
+}
+
+// networkUse counts the account's lines of place p's ISP (same ASN and IP
+// family) and their total days of use.
+func (a *account) networkUse(p int) (n, total int) {
+	pl := &a.places[p]
 	for i := range a.places {
 		if a.places[i].used && a.places[i].asn == pl.asn && a.places[i].v6 == pl.v6 {
 			n++
 			total += a.places[i].days.total()
 		}
 	}
-	if n < dynamicNetworks {
-		return true
-	}
-	return days >= 3 && 3*days >= total
+	return n, total
 }
 
 // dynamicNetworks is how many distinct lines of one ISP an account must use
