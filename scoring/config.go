@@ -39,7 +39,7 @@ type Config struct {
 	// three or more other households (a reseller). A shorter episode stays
 	// suspected_sharing however high its score: a stay elsewhere (a trip
 	// whose devices were never seen at home) looks like a second household
-	// for a while, but not for weeks. 0 disables the guard.
+	// for a while, but not for weeks. A negative value disables the guard.
 	// Default: 14.
 	SharingMinSpanDays int `yaml:"sharing_min_span_days"`
 	// DedupWindow is how far apart, in event time, two deliveries of one
@@ -84,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAccounts == 0 {
 		c.MaxAccounts = d.MaxAccounts
+	}
+	if c.SharingMinSpanDays == 0 {
+		c.SharingMinSpanDays = d.SharingMinSpanDays
 	}
 	if c.DedupWindow == 0 {
 		c.DedupWindow = d.DedupWindow

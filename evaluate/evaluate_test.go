@@ -1,0 +1,87 @@
+package evaluate
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/sharewatch/sharewatch/scoring"
+	"github.com/sharewatch/sharewatch/simulate"
+)
+
+func TestEvaluateCounts(t *testing.T) {
+	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { x := t0.Add(time.Duration(h) * time.Hour); return &x }
+	labels := []Label{
+		{AccountID: "h1", Scenario: "household"},
+		{AccountID: "h2", Scenario: "household"},
+		{AccountID: "t1", Scenario: "traveller"},
+		{AccountID: "s1", Scenario: "friend_sharer", Sharing: true, SharingStart: at(10)},
+		{AccountID: "s2", Scenario: "friend_sharer", Sharing: true, SharingStart: at(10)},
+		{AccountID: "s3", Scenario: "reseller", Sharing: true, SharingStart: at(0)},
+		{AccountID: "missing", Scenario: "household"},
+	}
+	sums := []scoring.AccountSummary{
+		{AccountID: "h1", Verdict: scoring.LabelOK},
+		{AccountID: "h2", Verdict: scoring.LabelSuspectedSharing, FirstFlagged: at(5), ImpossibleTravel: at(3)},
+		{AccountID: "t1", Verdict: scoring.LabelSharing, FirstFlagged: at(40), ImpossibleTravel: at(2)},
+		{AccountID: "s1", Verdict: scoring.LabelSharing, FirstFlagged: at(34)},
+		{AccountID: "s2", Verdict: scoring.LabelSuspectedSharing, FirstFlagged: at(5)}, // before sharing began
+		{AccountID: "s3", Verdict: scoring.LabelOK, ImpossibleTravel: at(1)},
+	}
+	r := Evaluate(labels, sums)
+	m, b := r.Model, r.Baseline
+	check := func(name string, got, want float64) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	check("honest sharing", m.HonestSharing, 1.0/4)
+	check("honest flagged", m.HonestFlagged, 2.0/4)
+	check("traveller sharing", m.TravellerSharing, 1)
+	check("recall sharing", m.RecallSharing, 1.0/3)
+	check("recall flagged", m.RecallFlagged, 2.0/3)
+	if m.TTDCount != 2 || m.EarlyFlags != 1 || m.TTDMedian != 0 || m.TTDP90 != 24*time.Hour {
+		t.Errorf("ttd: count %d early %d median %s p90 %s", m.TTDCount, m.EarlyFlags, m.TTDMedian, m.TTDP90)
+	}
+	check("baseline honest flagged", b.HonestFlagged, 2.0/4)
+	check("baseline recall", b.RecallFlagged, 1.0/3)
+	if r.Missing != 1 {
+		t.Errorf("missing = %d, want 1", r.Missing)
+	}
+}
+
+// TestGeneralisation scores populations the built-in model was not fitted
+// on (fresh seeds; the default and the changed-parameter profile) and
+// guards against regressions. The bounds are looser than the issue's
+// targets, which the model does not yet meet on every population (see the
+// README); the figures are logged.
+func TestGeneralisation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores two populations")
+	}
+	for _, prof := range []string{simulate.ProfileDefault, simulate.ProfileAlt} {
+		t.Run(prof, func(t *testing.T) {
+			pop := simulate.Config{Accounts: 600, Days: 30, Seed: 4242, Profile: prof}
+			r, err := Run(pop, scoring.Config{}, nil, t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, b := r.Model, r.Baseline
+			t.Logf("%s: honest sharing %.2f%%, travellers sharing %.2f%%, honest flagged %.2f%%, recall sharing %.1f%%, recall flagged %.1f%%, median TTD %s (baseline flags %.1f%% of honest)",
+				prof, 100*m.HonestSharing, 100*m.TravellerSharing, 100*m.HonestFlagged, 100*m.RecallSharing, 100*m.RecallFlagged, m.TTDMedian, 100*b.HonestFlagged)
+			if m.HonestSharing > 0.015 || m.HonestFlagged > 0.06 {
+				t.Errorf("false positives regressed: sharing %.2f%%, flagged %.2f%%", 100*m.HonestSharing, 100*m.HonestFlagged)
+			}
+			if m.RecallFlagged < 0.75 || m.RecallSharing < 0.5 {
+				t.Errorf("recall regressed: flagged %.1f%%, sharing %.1f%%", 100*m.RecallFlagged, 100*m.RecallSharing)
+			}
+			if m.HonestFlagged*5 > b.HonestFlagged {
+				t.Errorf("not clearly better than impossible travel: %.2f%% vs %.2f%%", 100*m.HonestFlagged, 100*b.HonestFlagged)
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(m.Run()) }
