@@ -84,12 +84,13 @@ func Explain(ctx context.Context, store *verdictstore.ClickHouse, accountID stri
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, k := range keys {
 			a := m[k]
-			fmt.Fprintf(tw, "  %s\t%s → %s\t%d days\t%d events\t%d %s\n", k, a.first.UTC().Format("01-02 15:04"), a.last.UTC().Format("01-02 15:04"), len(a.days), a.events, len(a.devices), other)
+			fmt.Fprintf(tw, "  %s\t%s → %s\t%s\t%s\t%s\n", k, a.first.UTC().Format("01-02 15:04"), a.last.UTC().Format("01-02 15:04"),
+				count(len(a.days), "day"), count(a.events, "event"), count(len(a.devices), other))
 		}
 		tw.Flush()
 	}
-	table("places (first → last seen, UTC):", "devices", places)
-	table("devices:", "places", devices)
+	table("places (first → last seen, UTC):", "device", places)
+	table("devices:", "place", devices)
 
 	// Verdict changes, not every event.
 	fmt.Fprintf(w, "\nverdict changes:\n")
@@ -118,4 +119,11 @@ func Explain(ctx context.Context, store *verdictstore.ClickHouse, accountID stri
 		fmt.Fprintf(w, "  %s  %-8s by %s%s%s: %s\n", a.Time.UTC().Format("2006-01-02 15:04"), a.Action, a.Actor, ref, dry, a.Reason)
 	}
 	return nil
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

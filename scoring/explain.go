@@ -108,8 +108,8 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		sentence = fmt.Sprintf("%d separate households besides %s used the account in the last 28 days, the most persistent in %s on %d days; they streamed at the same time on %d of the last 14 days.",
 			e.foreign, homeName, placeName(foreign), e.foreignDays, e.conflictDays)
 	case label.Flagged() && e.conflictDays > 0 && foreign != nil:
-		sentence = fmt.Sprintf("%s never seen at %s %s in %s at the same time as the household, on %d of the last 14 days (active on %d of the last 28).",
-			plural(e.foreignDevs, "device", "devices"), homeName, verb(e.foreignDevs, "streams", "stream"), placeName(foreign), e.conflictDays, e.foreignDays)
+		sentence = fmt.Sprintf("%s never seen at %s %s %s at the same time as the household, on %d of the last 14 days (active on %d of the last 28).",
+			plural(e.foreignDevs, "device", "devices"), homeName, verb(e.foreignDevs, "streams", "stream"), whereElse(home, foreign), e.conflictDays, e.foreignDays)
 	case label.Flagged() && foreign != nil:
 		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days.",
 			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan)
@@ -134,6 +134,15 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		sentence = fmt.Sprintf("All activity fits one household (%s, %s); no second household.", homeName, plural(n, "device", "devices"))
 	}
 	return reasons, sentence
+}
+
+// whereElse names the other household's place, saying "on another home
+// network in" when it is in the owner's own city.
+func whereElse(home, other *place) string {
+	if home != nil && other != nil && home.city != "" && home.city == other.city && home.country == other.country {
+		return "on another home network in " + placeName(other)
+	}
+	return "in " + placeName(other)
 }
 
 func verb(n int, one, many string) string {
