@@ -217,11 +217,36 @@ func (st *Stages) StartWorkers(ctx context.Context, g *errgroup.Group, pollInter
 	if st.Enricher != nil {
 		g.Go(func() error { return st.Enricher.Run(ctx) })
 	}
+	if st.ClickHouse != nil {
+		g.Go(func() error { return st.retention(ctx) })
+	}
 	if st.Tickets == nil {
 		return
 	}
 	g.Go(func() error { return st.Tickets.Run(ctx) })
 	g.Go(func() error { return st.Tickets.PollDecisions(ctx, pollInterval, st.decide) })
+}
+
+// retention drops verdict and action partitions older than the configured
+// retention, at start and then daily. A failure is logged and retried the
+// next day; it never stops the pipeline.
+func (st *Stages) retention(ctx context.Context) error {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		dropped, err := st.ClickHouse.ApplyRetention(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			st.log.Warn("clickhouse retention failed; retrying tomorrow", "err", err)
+		case len(dropped) > 0:
+			st.log.Info("clickhouse retention dropped partitions", "partitions", dropped)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // decide applies an analyst's decision: not sharing releases any hold.
