@@ -72,13 +72,15 @@ type VerdictsFile struct {
 // Default returns the defaults of every section.
 func Default() Config {
 	return Config{
-		Kafka:      ingest.DefaultConfig(),
-		GeoIP:      enrich.DefaultConfig(),
-		Scoring:    scoring.DefaultConfig(),
-		Helpdesk:   tickets.DefaultConfig(),
-		Holds:      holds.DefaultConfig(),
-		Server:     Server{Listen: "127.0.0.1:9464"},
-		ClickHouse: ClickHouse{Config: verdictstore.Config{}.WithDefaults()},
+		Kafka:    ingest.DefaultConfig(),
+		GeoIP:    enrich.DefaultConfig(),
+		Scoring:  scoring.DefaultConfig(),
+		Helpdesk: tickets.DefaultConfig(),
+		Holds:    holds.DefaultConfig(),
+		Server:   Server{Listen: "127.0.0.1:9464"},
+		// ClickHouse defaults are applied after decoding (Parse), because
+		// the database defaults to the one named in the DSN.
+		ClickHouse: ClickHouse{},
 	}
 }
 

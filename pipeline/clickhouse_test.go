@@ -13,6 +13,7 @@ import (
 	"github.com/sharewatch/sharewatch/internal/testch"
 	"github.com/sharewatch/sharewatch/pipeline"
 	"github.com/sharewatch/sharewatch/scoring"
+	"github.com/sharewatch/sharewatch/simulate"
 	"github.com/sharewatch/sharewatch/tickets"
 	"github.com/sharewatch/sharewatch/verdictstore"
 )
@@ -152,5 +153,35 @@ func runReadmeQueries(t *testing.T, dsn, db string) {
 	}
 	if n < 4 {
 		t.Errorf("ran %d README queries, want at least 4", n)
+	}
+}
+
+// TestDemoWithClickHouse runs `sharewatch demo --clickhouse DSN` on a
+// small population: the summary is printed and ClickHouse holds one
+// verdict per event.
+func TestDemoWithClickHouse(t *testing.T) {
+	dsn := testch.Start(t)
+	var out strings.Builder
+	pop := simulate.Config{Accounts: 40, Days: 5, Seed: 3}
+	err := pipeline.Demo(context.Background(), pipeline.DemoOptions{Population: pop, Dir: t.TempDir(), ClickHouseDSN: dsn, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"events/s", "accounts by true scenario", "example explanations", "tickets opened", "holds placed", "dead-lettered 3"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	st, err := simulate.NewStream(pop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range st.All() {
+		n++
+	}
+	db := dsn[strings.LastIndex(dsn, "/")+1:]
+	if got := countFinal(t, dsn, db); got != uint64(n) {
+		t.Errorf("%d verdict rows after FINAL, want %d events", got, n)
 	}
 }

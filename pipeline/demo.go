@@ -105,7 +105,6 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	cfg.ClickHouse.Enabled = &on
 	if on {
 		cfg.ClickHouse.DSN = o.ClickHouseDSN
-		cfg.ClickHouse.Config = cfg.ClickHouse.Config.WithDefaults()
 	}
 	cfg.Helpdesk.Kind = "file"
 	cfg.Helpdesk.File.Dir = filepath.Join(o.Dir, "tickets", "queue")
