@@ -28,6 +28,10 @@ type Config struct {
 	// TravelMinKM is the least separation from home, beyond both accuracy
 	// radii, that counts as travel. Default: 100.
 	TravelMinKM float64 `yaml:"travel_min_km"`
+	// TravelMaxAccuracyKM: a travel verdict needs a location at least this
+	// precise; carriers' coarse geolocation jumps between hub cities
+	// without anybody moving. Default: 50.
+	TravelMaxAccuracyKM int `yaml:"travel_max_accuracy_km"`
 	// SuspectedThreshold is the score from which a verdict is
 	// suspected_sharing. Default: the model's calibrated threshold.
 	SuspectedThreshold float64 `yaml:"suspected_threshold"`
@@ -62,14 +66,15 @@ var (
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		SessionTimeout:     30 * time.Minute,
-		StateTTL:           45 * 24 * time.Hour,
-		MaxAccounts:        5_000_000,
-		BridgeWindow:       48 * time.Hour,
-		CoarseAccuracyKM:   250,
-		TravelMinKM:        100,
-		SharingMinSpanDays: 14,
-		DedupWindow:        6 * time.Hour,
+		SessionTimeout:      30 * time.Minute,
+		StateTTL:            45 * 24 * time.Hour,
+		MaxAccounts:         5_000_000,
+		BridgeWindow:        48 * time.Hour,
+		CoarseAccuracyKM:    250,
+		TravelMinKM:         100,
+		SharingMinSpanDays:  14,
+		TravelMaxAccuracyKM: 50,
+		DedupWindow:         6 * time.Hour,
 	}
 }
 
@@ -84,6 +89,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAccounts == 0 {
 		c.MaxAccounts = d.MaxAccounts
+	}
+	if c.TravelMaxAccuracyKM == 0 {
+		c.TravelMaxAccuracyKM = d.TravelMaxAccuracyKM
 	}
 	if c.SharingMinSpanDays == 0 {
 		c.SharingMinSpanDays = d.SharingMinSpanDays

@@ -421,7 +421,7 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	x[8] = math.Log1p(float64(e.foreignSpan - e.foreignDays))
 	e.households = len(hs)
 	// Travel: the owner's household seen well away from its home.
-	if obs.trusted && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(obs.place) {
+	if obs.trusted && int(obs.loc.AccuracyKM) <= s.cfg.TravelMaxAccuracyKM && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(obs.place) && !dualStackOf(&a.places[e.primary], &a.places[obs.place]) {
 		hp := &a.places[e.primary]
 		if own := householdOf(hs, obs.dev); own >= 0 && hs[own].explained {
 			dist := DistanceKM(float64(hp.lat), float64(hp.lon), obs.loc.Lat, obs.loc.Lon)

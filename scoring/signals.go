@@ -286,6 +286,12 @@ const dualStackSlackKM = 150
 // same ISP that appears later is somebody else's line unless it is close.
 const dualStackFirstSeen = 3 * 86400
 
+// dualStackOf reports whether q is the other IP family of home line p (one
+// ISP, both families): its distant geolocation is the ISP's, not travel.
+func dualStackOf(p, q *place) bool {
+	return p.asn != 0 && p.asn == q.asn && p.v6 != q.v6
+}
+
 // mayBeSameSite reports whether an IPv4 and an IPv6 network of one ISP
 // could be the same home line.
 func mayBeSameSite(p, q *place) bool {
