@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
 
@@ -57,6 +58,7 @@ const (
 // broker (kfake) loaded with a simulated population, then prints a summary.
 func Demo(ctx context.Context, o DemoOptions) error {
 	o.fill()
+	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.Dir == "" {
 		o.Dir = "sharewatch-demo"
 	}

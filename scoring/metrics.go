@@ -6,6 +6,7 @@ type metrics struct {
 	scored     [4]prometheus.Counter
 	duplicates prometheus.Counter
 	accounts   prometheus.Gauge
+	bytes      prometheus.Gauge
 	evictions  prometheus.Counter
 }
 
@@ -23,6 +24,10 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			Name: "sharewatch_scoring_state_accounts",
 			Help: "Accounts held in scoring state.",
 		}),
+		bytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sharewatch_scoring_state_bytes",
+			Help: "Estimated bytes of per-account scoring state, updated hourly (event time).",
+		}),
 		evictions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sharewatch_scoring_state_evictions_total",
 			Help: "Accounts evicted from scoring state after inactivity or to stay within max_accounts.",
@@ -38,7 +43,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 	})
 	info.Set(1)
 	if reg != nil {
-		reg.MustRegister(verdicts, m.duplicates, m.accounts, m.evictions, info)
+		reg.MustRegister(verdicts, m.duplicates, m.accounts, m.bytes, m.evictions, info)
 	}
 	return m
 }

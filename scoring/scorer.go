@@ -494,6 +494,17 @@ func (s *Scorer) advance(now int64) {
 		}
 	}
 	s.m.accounts.Set(float64(len(s.accounts)))
+	s.m.bytes.Set(float64(s.StateBytes()))
+}
+
+// StateBytes estimates the memory held by per-account state. It walks every
+// account; the scorer calls it once an hour of event time.
+func (s *Scorer) StateBytes() int {
+	n := 0
+	for _, a := range s.accounts {
+		n += a.sizeBytes()
+	}
+	return n
 }
 
 func (s *Scorer) evict(id string, a *account) {

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"math"
+	"unsafe"
 )
 
 // Bounds on per-account state. An account that exceeds them forgets its
@@ -312,4 +313,20 @@ func (d *dedupWindow) seen(h uint64, now int64) bool {
 	}
 	d.cur[h] = struct{}{}
 	return false
+}
+
+// sizeBytes estimates the memory the account's state holds (structs,
+// slices' capacity and map entry), for the state-size metric.
+func (a *account) sizeBytes() int {
+	const mapEntry = 48 // account map bucket share, key header and pointer
+	n := int(unsafe.Sizeof(*a)) + mapEntry
+	n += cap(a.devices) * int(unsafe.Sizeof(device{}))
+	n += cap(a.places) * int(unsafe.Sizeof(place{}))
+	n += cap(a.edges) * int(unsafe.Sizeof(edge{}))
+	n += cap(a.sessions) * int(unsafe.Sizeof(session{}))
+	for i := range a.places {
+		n += len(a.places[i].city) + len(a.places[i].country)
+	}
+	n += len(a.peakExplain) + 16*len(a.peakReasons)
+	return n
 }
