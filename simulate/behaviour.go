@@ -282,19 +282,28 @@ func (a *account) homeAddr(h *home, t int64, d *device) netip.Addr {
 		b := pl.v6.Addr().As16()
 		b[6] = e.v6sub
 		binary.BigEndian.PutUint64(b[8:], splitmix64(d.seed^uint64((t-a.start)/dayMS)))
-		return netip.AddrFrom16(b)
+		return within(pl.v6, netip.AddrFrom16(b))
 	}
 	b := pl.nets[e.net].Addr().As4()
 	b[3] = e.host
-	return netip.AddrFrom4(b)
+	return within(pl.nets[e.net], netip.AddrFrom4(b))
 }
 
-// poolAddr draws an address from a pool (mobile carrier, VPN exit).
+// poolAddr draws an address from a pool (mobile carrier, VPN exit). A
+// real carrier with IPv6 networks hands out IPv6 half the time.
 func (a *account) poolAddr(pool int) netip.Addr {
 	pl := &a.w.pools[pool]
-	b := pl.nets[a.r.IntN(len(pl.nets))].Addr().As4()
+	if len(pl.nets6) > 0 && a.chance(0.5) {
+		n := pl.nets6[a.r.IntN(len(pl.nets6))]
+		var b [16]byte
+		binary.BigEndian.PutUint64(b[:8], a.r.Uint64())
+		binary.BigEndian.PutUint64(b[8:], a.r.Uint64())
+		return within(n, netip.AddrFrom16(b))
+	}
+	n := pl.nets[a.r.IntN(len(pl.nets))]
+	b := n.Addr().As4()
 	b[3] = byte(a.between(1, 254))
-	return netip.AddrFrom4(b)
+	return within(n, netip.AddrFrom4(b))
 }
 
 // emit creates a session's events: perhaps a failed login or two first,

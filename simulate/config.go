@@ -49,7 +49,8 @@ type Config struct {
 	// jittered by ±10%.
 	// Default: 10m ("alt": 15m).
 	HeartbeatEvery time.Duration
-	// AccuracyScale multiplies every accuracy radius in the GeoIP data.
+	// AccuracyScale multiplies every accuracy radius in the GeoIP data
+	// (synthetic pools only).
 	// Default: 1 ("alt": 2).
 	AccuracyScale float64
 	// SessionRateScale multiplies how often everyone streams.
@@ -78,6 +79,17 @@ type Config struct {
 	// profile's value; use a tiny value for no jitter.
 	// Default: 15 ("alt": 30).
 	ResidentialJitterKM float64
+
+	// RealGeoIP, when set, builds the world's address pools from real
+	// GeoLite2 City and ASN databases instead of synthetic ones: the same
+	// behaviours and labels, with real addresses, ASNs, locations and
+	// accuracy radii (see realworld.go for the rules). AccuracyScale and
+	// ResidentialJitterKM then have no effect, and WriteGeoIP refuses
+	// (ErrRealGeoIP): score the population with the same real databases.
+	// The same Config and the same database files give byte-identical
+	// output.
+	// Default: none (synthetic pools).
+	RealGeoIP RealGeoIP
 }
 
 // ErrInvalidConfig is wrapped by every error Validate returns.
@@ -232,6 +244,9 @@ func (c Config) Validate() error {
 		if f.v < 0 || f.v > f.max || math.IsNaN(f.v) {
 			bad(f.name, "must be 0 (profile default) or in (0, %v], got %v", f.max, f.v)
 		}
+	}
+	if g := c.RealGeoIP; g.Enabled() && (g.City == "" || g.ASN == "") {
+		bad("RealGeoIP", "needs both a City and an ASN database, got City %q and ASN %q", g.City, g.ASN)
 	}
 	return errors.Join(errs...)
 }

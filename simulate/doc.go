@@ -19,6 +19,15 @@
 // databases, and [HostingASNs] lists the hosting ASNs a detector should
 // treat as VPN exits.
 //
+// With Config.RealGeoIP the world is built from real GeoLite2 City and
+// ASN databases instead (realworld.go has the rules): the same behaviours
+// and labels, but real addresses, ASNs, locations and accuracy radii,
+// IPv4 and IPv6, picked from real residential, mobile, business and
+// hosting networks near the world's cities. Such a population is scored
+// with the same real databases; [WriteGeoIP] refuses it. Real GeoLite2 is
+// for local evaluation only (scripts/geolite2.sh fetches it) and is never
+// committed.
+//
 // [NewStream] yields events in global time order without materialising
 // them: each account is generated lazily a day at a time and the accounts
 // are merged with a heap. [Generate] writes the stream as contract JSON

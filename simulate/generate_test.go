@@ -51,7 +51,7 @@ var popCache = map[string]*population{}
 
 func drain(t testing.TB, cfg Config) *population {
 	t.Helper()
-	key := fmt.Sprintf("%s/%d/%d/%d/%v/%v", cfg.Profile, cfg.Accounts, cfg.Days, cfg.Seed, cfg.Start, cfg.Mix)
+	key := fmt.Sprintf("%s/%d/%d/%d/%v/%v/%v", cfg.Profile, cfg.Accounts, cfg.Days, cfg.Seed, cfg.Start, cfg.Mix, cfg.RealGeoIP)
 	if p, ok := popCache[key]; ok {
 		return p
 	}

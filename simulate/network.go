@@ -12,8 +12,11 @@ import (
 )
 
 // World is the simulated internet: cities, providers and the address
-// pools they announce, each /24 (or IPv6 /48) with its GeoIP record.
-// A World is built from a Config and is read-only afterwards.
+// pools they announce, each /24 (or IPv6 /48) with its GeoIP record. In
+// a real-GeoIP world (Config.RealGeoIP) the pools are /24s and /48s
+// carved from real networks (or smaller real networks as they are), with
+// the real databases' records. A World is built from a Config and is
+// read-only afterwards.
 type World struct {
 	cfg Config
 
@@ -33,7 +36,13 @@ type World struct {
 	hostByCountry map[string][]int
 	vpnByCountry  map[string][]int // consumer VPN exits
 
-	lookup map[netip.Prefix][2]int // /24 or /48 -> (pool, net index; -1 for v6)
+	lookup map[netip.Prefix][2]int // /24 or /48 -> (pool, net index; -1 for v6, -2-i for nets6[i])
+	// lookupBits are the prefix lengths in lookup, IPv4 then IPv6 (nil:
+	// only /24 and /48, the synthetic plan).
+	lookupBits [2][]int
+
+	real bool              // built from real GeoIP databases
+	orgs map[uint32]string // real AS organisations
 
 	twoHomesFlats []int // cities with a possible country house
 }
@@ -57,6 +66,10 @@ type pool struct {
 	geo  []geo
 	v6   netip.Prefix // zero when the pool has no IPv6
 	v6g  geo
+	// nets6 are IPv6 networks of a real mobile carrier (real mode only):
+	// poolAddr then draws half its addresses from them.
+	nets6 []netip.Prefix
+	geo6  []geo
 }
 
 // geo is what the City database says about one network.
@@ -65,19 +78,28 @@ type geo struct {
 	country  string
 	lat, lon float64
 	acc      uint16
+	// Real mode only: the database's city name ("" when it has none),
+	// a record without coordinates, and the network's real ASN.
+	name     string
+	noCoords bool
+	asn      uint32
 }
 
 // NewWorld builds the world a Config's population lives in. The address
 // plan is fixed; where networks geolocate depends on Seed, AccuracyScale
-// and ResidentialJitterKM.
+// and ResidentialJitterKM. With RealGeoIP it reads the databases (once
+// per process and file version, a few seconds) and fails when they
+// cannot be read or lack the world's networks.
 func NewWorld(cfg Config) (*World, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return newWorld(cfg.WithDefaults()), nil
+	return newWorld(cfg.WithDefaults())
 }
 
-func newWorld(cfg Config) *World {
+// newWorld builds the world of a validated Config with defaults applied.
+// Only a real-GeoIP world can fail (unreadable or unsuitable databases).
+func newWorld(cfg Config) (*World, error) {
 	w := &World{
 		cfg:           cfg,
 		cityIndex:     make(map[string]int, len(cities)),
@@ -153,7 +175,18 @@ func newWorld(cfg Config) *World {
 			}
 		}
 	}
-	w.allocate()
+	if cfg.RealGeoIP.Enabled() {
+		ix, err := loadRealIndex(cfg.RealGeoIP)
+		if err != nil {
+			return nil, err
+		}
+		w.real, w.orgs = true, ix.orgs
+		if err := w.allocateReal(ix); err != nil {
+			return nil, err
+		}
+	} else {
+		w.allocate()
+	}
 	for _, c := range w.populated {
 		for _, o := range w.populated {
 			if houseWeight(w, c, o) > 0 {
@@ -162,7 +195,7 @@ func newWorld(cfg Config) *World {
 			}
 		}
 	}
-	return w
+	return w, nil
 }
 
 // Regional address space, so that first octets look like the RIR that
@@ -427,6 +460,9 @@ func (w *World) GeoIPRecords() []mmdbgen.Record {
 		if p.v6.IsValid() {
 			out = append(out, w.record(p, p.v6, p.v6g))
 		}
+		for i, n := range p.nets6 {
+			out = append(out, w.record(p, n, p.geo6[i]))
+		}
 	}
 	return out
 }
@@ -441,6 +477,13 @@ func (w *World) record(p pool, n netip.Prefix, g geo) mmdbgen.Record {
 		ASN:        providers[p.prov].ASN,
 		ASOrg:      providers[p.prov].Name,
 	}
+	if w.real {
+		r.City, r.NoCoords = g.name, g.noCoords
+		if g.asn != 0 {
+			r.ASN, r.ASOrg = g.asn, w.orgs[g.asn]
+		}
+		return r
+	}
 	if g.city >= 0 {
 		r.City = cities[g.city].Name
 	}
@@ -448,32 +491,64 @@ func (w *World) record(p pool, n netip.Prefix, g geo) mmdbgen.Record {
 }
 
 // Lookup returns the GeoIP record of the network containing a, as the
-// databases written by WriteGeoIP would answer it.
+// databases written by WriteGeoIP would answer it. In a real-GeoIP world
+// it answers what the real databases say about the (carved) network, for
+// the addresses the population uses.
 func (w *World) Lookup(a netip.Addr) (mmdbgen.Record, bool) {
 	a = a.Unmap()
-	bits := 24
+	fam, lens := 0, []int{24}
 	if a.Is6() {
-		bits = 48
+		fam, lens = 1, []int{48}
 	}
-	p, err := a.Prefix(bits)
-	if err != nil {
-		return mmdbgen.Record{}, false
+	if w.lookupBits[fam] != nil {
+		lens = w.lookupBits[fam]
 	}
-	ref, ok := w.lookup[p]
-	if !ok {
-		return mmdbgen.Record{}, false
+	for i := len(lens) - 1; i >= 0; i-- { // the most specific first
+		p, err := a.Prefix(lens[i])
+		if err != nil {
+			continue
+		}
+		ref, ok := w.lookup[p]
+		if !ok {
+			continue
+		}
+		pl := w.pools[ref[0]]
+		switch {
+		case ref[1] == -1:
+			return w.record(pl, pl.v6, pl.v6g), true
+		case ref[1] < -1:
+			return w.record(pl, pl.nets6[-2-ref[1]], pl.geo6[-2-ref[1]]), true
+		}
+		return w.record(pl, pl.nets[ref[1]], pl.geo[ref[1]]), true
 	}
-	pl := w.pools[ref[0]]
-	if ref[1] < 0 {
-		return w.record(pl, pl.v6, pl.v6g), true
+	return mmdbgen.Record{}, false
+}
+
+// addLookup files a network of pool id (index i as in lookup) under its
+// own prefix length. The first pool to claim a prefix keeps it: pools of
+// a real world may share a network, with the same record.
+func (w *World) addLookup(p netip.Prefix, id, i int) {
+	if _, dup := w.lookup[p]; !dup {
+		w.lookup[p] = [2]int{id, i}
 	}
-	return w.record(pl, pl.nets[ref[1]], pl.geo[ref[1]]), true
+	fam := 0
+	if p.Addr().Is6() {
+		fam = 1
+	}
+	if !slices.Contains(w.lookupBits[fam], p.Bits()) {
+		w.lookupBits[fam] = append(w.lookupBits[fam], p.Bits())
+		slices.Sort(w.lookupBits[fam])
+	}
 }
 
 // WriteGeoIP writes GeoLite2-City and GeoLite2-ASN shaped databases
 // covering every network the population of cfg uses. asnPath may be
-// empty to skip the ASN database.
+// empty to skip the ASN database. A Config with RealGeoIP set is refused
+// with ErrRealGeoIP: score such a population with the real databases.
 func WriteGeoIP(cfg Config, cityPath, asnPath string) error {
+	if cfg.RealGeoIP.Enabled() {
+		return ErrRealGeoIP
+	}
 	w, err := NewWorld(cfg)
 	if err != nil {
 		return err

@@ -582,12 +582,13 @@ func (a *account) addTrips(p *person) {
 		home2 := back + int64(a.travelHours(dist)*float64(hourMS))
 		bz := a.w.biz[dest]
 		hp := &a.w.pools[bz[a.r.IntN(len(bz))]]
-		net := hp.nets[a.r.IntN(len(hp.nets))].Addr().As4()
+		hn := hp.nets[a.r.IntN(len(hp.nets))]
+		net := hn.Addr().As4()
 		h1, h2 := net, net
 		h1[3], h2[3] = byte(a.between(2, 126)), byte(a.between(127, 254))
 		st := stay{
 			from: arrive, to: back, kind: stayHotel, city: dest, tz: cities[dest].TZ,
-			hotelIPs: []netip.Addr{netip.AddrFrom4(h1), netip.AddrFrom4(h2)},
+			hotelIPs: []netip.Addr{within(hn, netip.AddrFrom4(h1)), within(hn, netip.AddrFrom4(h2))},
 		}
 		if a.chance(0.4) {
 			tv := a.newDevice(devTV, arrive)

@@ -47,7 +47,11 @@ func NewStream(cfg Config) (*Stream, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	s := &Stream{cfg: cfg, world: newWorld(cfg)}
+	w, err := newWorld(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{cfg: cfg, world: w}
 	s.stats.AccountsByScenario = make(map[string]int, len(scenarioOrder))
 	for _, sc := range scenarioOrder {
 		s.stats.AccountsByScenario[sc] = 0
@@ -130,7 +134,8 @@ func assignScenarios(cfg Config) []string {
 func (s *Stream) Config() Config { return s.cfg }
 
 // World returns the world the population lives in; WriteGeoIP with the
-// same Config writes its databases.
+// same Config writes its databases (unless Config.RealGeoIP is set: then
+// the real databases answer for its addresses).
 func (s *Stream) World() *World { return s.world }
 
 // Labels returns the ground truth of every account, in account order.

@@ -7,7 +7,7 @@ import (
 )
 
 func TestWorldTables(t *testing.T) {
-	w := newWorld(DefaultConfig())
+	w := mustWorld(t, DefaultConfig())
 	if len(w.populated) < 120 {
 		t.Errorf("%d populated cities, want at least 120", len(w.populated))
 	}
@@ -68,7 +68,7 @@ func TestWorldTables(t *testing.T) {
 }
 
 func TestAddressPlan(t *testing.T) {
-	w := newWorld(DefaultConfig())
+	w := mustWorld(t, DefaultConfig())
 	seen := map[netip.Prefix]bool{}
 	v6 := 0
 	global6 := netip.MustParsePrefix("2a00::/12")
@@ -109,7 +109,7 @@ func TestAddressPlan(t *testing.T) {
 
 func TestGeolocationRealism(t *testing.T) {
 	cfg := DefaultConfig()
-	w := newWorld(cfg)
+	w := mustWorld(t, cfg)
 	var resTotal, resOwnCity, resNoCity, mobFar int
 	var mobTotal int
 	for _, pl := range w.pools {
@@ -162,7 +162,7 @@ func TestGeolocationRealism(t *testing.T) {
 		t.Errorf("only %d of %d mobile pools span more than 300 km", mobFar, len(w.mob))
 	}
 
-	alt := newWorld(Config{Profile: ProfileAlt}.WithDefaults())
+	alt := mustWorld(t, Config{Profile: ProfileAlt}.WithDefaults())
 	sum := func(w *World) (s float64) {
 		for _, r := range w.GeoIPRecords() {
 			s += float64(r.AccuracyKM)
@@ -172,4 +172,13 @@ func TestGeolocationRealism(t *testing.T) {
 	if ratio := sum(alt) / sum(w); ratio < 1.8 || ratio > 2.2 {
 		t.Errorf("alt/default accuracy radius ratio %.2f, want about 2", ratio)
 	}
+}
+
+func mustWorld(t testing.TB, cfg Config) *World {
+	t.Helper()
+	w, err := newWorld(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

@@ -50,11 +50,17 @@ func cmdSimulate(_ context.Context, args []string, io stdio) error {
 	labels := fs.String("labels", "labels.jsonl", "labels output (JSON lines)")
 	city := fs.String("geoip-city", "", "also write a GeoLite2-City shaped database for the population's IPs here")
 	asn := fs.String("geoip-asn", "", "also write a GeoLite2-ASN shaped database here (with --geoip-city)")
+	realCity := fs.String("real-geoip-city", "", "build the population from real networks in this GeoLite2/GeoIP2 City database (with --real-geoip-asn); score it with the same files (scripts/geolite2.sh fetches them; never commit them)")
+	realASN := fs.String("real-geoip-asn", "", "real GeoLite2 ASN database (with --real-geoip-city)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, err := sf.config()
 	if err != nil {
+		return err
+	}
+	cfg.RealGeoIP = simulate.RealGeoIP{City: *realCity, ASN: *realASN}
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	if *city != "" {
