@@ -159,18 +159,38 @@ func quote(s string) string {
 	return " (" + strings.TrimSpace(s) + ")"
 }
 
-// guessKind maps a user agent to a device kind, for explanations.
+// Device kinds guessed from the user agent.
+const (
+	kindUnknown uint8 = iota
+	kindTV            // smart TVs, streaming sticks, consoles: they stay at one home line
+	kindPhone
+	kindTablet
+	kindComputer
+)
+
+// fixedMarkers are user-agent fragments of devices that do not travel on
+// mobile data: TVs, streaming sticks and consoles.
+var fixedMarkers = []string{
+	"smart-tv", "smarttv", "tv safari", "appletv", "apple tv", "googletv", "google tv", "android tv", "tizen", "webos", "web0s",
+	"roku", "bravia", "aftka", "aftmm", "aftss", "afts", "aftt", "firetv", "fire tv", "crkey", "chromecast", "hbbtv",
+	"netcast", "vidaa", "playstation", "xbox", "nintendo", "mediasuite", "philipstv", "lynk",
+}
+
+// guessKind maps a user agent to a device kind.
 func guessKind(ua string) uint8 {
 	u := strings.ToLower(ua)
-	switch {
-	case strings.Contains(u, "tv") || strings.Contains(u, "roku") || strings.Contains(u, "tizen") || strings.Contains(u, "webos"):
-		return 1
-	case strings.Contains(u, "iphone") || strings.Contains(u, "android") && strings.Contains(u, "mobile"):
-		return 2
-	case strings.Contains(u, "ipad") || strings.Contains(u, "tablet"):
-		return 3
-	case u != "":
-		return 4
+	for _, m := range fixedMarkers {
+		if strings.Contains(u, m) {
+			return kindTV
+		}
 	}
-	return 0
+	switch {
+	case strings.Contains(u, "ipad") || strings.Contains(u, "tablet") || strings.Contains(u, "kftrwi") || strings.Contains(u, "silk/"):
+		return kindTablet
+	case strings.Contains(u, "iphone") || (strings.Contains(u, "android") && strings.Contains(u, "mobile")):
+		return kindPhone
+	case u != "":
+		return kindComputer
+	}
+	return kindUnknown
 }

@@ -241,7 +241,6 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 		d = a.deviceIndex(id)
 		if d < 0 {
 			d = a.addDevice(id, now)
-			a.devices[d].kind = guessKind(ev.UserAgent)
 			obs.newDevice = true
 			si = a.sessionIndex(skey) // eviction may have moved sessions
 		}
@@ -256,6 +255,9 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 	}
 	obs.dev = d
 	dv := &a.devices[d]
+	if dv.kind == kindUnknown && ev.UserAgent != "" {
+		dv.kind = guessKind(ev.UserAgent)
+	}
 	if now > dv.lastSeen {
 		dv.lastSeen = now
 	}
@@ -279,6 +281,9 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 		}
 		pl.days.add(day)
 		pl.devs |= 1 << uint(d)
+		if dv.kind == kindTV {
+			pl.fixed = true
+		}
 		if a.touchEdge(d, p, day, now) && pl.deviceDays < math.MaxUint16 {
 			pl.deviceDays++
 		}

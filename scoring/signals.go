@@ -89,17 +89,31 @@ func (a *account) households(now int64, bridge int64) *components {
 	// Dual stack: a home line has an IPv4 and an IPv6 network from the same
 	// ISP, and devices pick either. IPv6 ranges are often geolocated far
 	// coarser than IPv4 (to a region or another city), so distance says
-	// nothing here; the shared ASN does.
-	for i := range a.places {
-		pi := &a.places[i]
-		if !pi.used || pi.asn == 0 {
+	// little here; the shared ASN and appearing together do. Each IPv6 line
+	// pairs with one IPv4 line only, the one that appeared closest in time,
+	// so a friend on the same ISP in the same city is not merged into the
+	// owner's home through a shared neighbour.
+	for j := range a.places {
+		q := &a.places[j]
+		if !q.used || q.asn == 0 || !q.v6 {
 			continue
 		}
-		for j := i + 1; j < len(a.places); j++ {
-			pj := &a.places[j]
-			if pj.used && pj.asn == pi.asn && pj.v6 != pi.v6 && mayBeSameSite(pi, pj) {
-				c.union(c.nd+i, c.nd+j)
+		best, bestGap := -1, int64(math.MaxInt64)
+		for i := range a.places {
+			p := &a.places[i]
+			if !p.used || p.v6 || p.asn != q.asn || !mayBeSameSite(p, q) {
+				continue
 			}
+			gap := p.firstSeen - q.firstSeen
+			if gap < 0 {
+				gap = -gap
+			}
+			if gap < bestGap || (gap == bestGap && i < best) {
+				best, bestGap = i, gap
+			}
+		}
+		if best >= 0 {
+			c.union(c.nd+best, c.nd+j)
 		}
 	}
 	return c
@@ -240,7 +254,10 @@ func (a *account) anchor(p int) bool {
 		return true
 	}
 	n, total := a.networkUse(p)
-	if n < dynamicNetworks {
+	if n < dynamicNetworks || pl.fixed {
+		// A TV or console does not ride a carrier's pool: a line it
+		// streams on is somebody's home, even in an ISP the account's
+		// phones hop around in.
 		return true
 	}
 	return days >= 3 && 3*days >= total

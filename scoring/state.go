@@ -48,6 +48,7 @@ type place struct {
 	sessions   uint16 // sessions started here, saturating
 	used       bool
 	v6         bool   // an IPv6 network
+	fixed      bool   // a TV, streaming stick or console streamed here: a home line, not a carrier address
 	located    bool   // lat/lon/acc are a usable location (not coarse)
 	deviceDays uint16 // sum over devices of distinct days here, saturating
 }
