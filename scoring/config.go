@@ -40,7 +40,7 @@ type Config struct {
 	SharingThreshold float64 `yaml:"sharing_threshold"`
 	// SharingMinSpanDays: a sharing verdict needs another household that
 	// has persisted at least this long (first to last day it streamed), or
-	// three or more other households (a reseller). A shorter episode stays
+	// four or more other households (a reseller). A shorter episode stays
 	// suspected_sharing however high its score: a stay elsewhere (a trip
 	// whose devices were never seen at home) looks like a second household
 	// for a while, but not for weeks. A negative value disables the guard.

@@ -201,14 +201,14 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 
 // PersistentEnough reports whether the evidence in x may support a sharing
 // verdict: another household that streamed over at least minSpan days, or
-// three or more other households (see Config.SharingMinSpanDays).
+// four or more other households (see Config.SharingMinSpanDays).
 func PersistentEnough(x *Features, minSpan int) bool {
 	if minSpan <= 0 {
 		return true
 	}
 	households := math.Round(math.Expm1(x[2]))
 	span := math.Round(math.Expm1(x[4]))
-	return households >= 3 || span >= float64(minSpan)
+	return households >= 4 || span >= float64(minSpan)
 }
 
 // observation carries what scoring learnt about the current event.

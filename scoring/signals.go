@@ -294,7 +294,7 @@ const dynamicNetworks = 4
 // dualStackSlackKM is how far apart, beyond both accuracy radii, an IPv4
 // and an IPv6 network of one ISP may geolocate and still be taken for one
 // home line.
-const dualStackSlackKM = 150
+const dualStackSlackKM = 300
 
 // dualStackFirstSeen: an IPv4 and an IPv6 network of one ISP in one
 // country that both appeared within this long of each other are taken for
