@@ -249,11 +249,16 @@ func (st *Stages) retention(ctx context.Context) error {
 	}
 }
 
-// decide applies an analyst's decision: not sharing releases any hold.
+// decide applies an analyst's decision: not sharing releases any hold and
+// teaches the scorer that the account's current lines are its own.
 // (The manager records the decision in the audit log itself.)
 func (st *Stages) decide(d tickets.Decision) error {
 	st.log.Info("analyst decision", "account", d.AccountID, "outcome", d.Outcome, "ticket", d.Ref, "analyst", d.Analyst)
-	if d.Outcome == tickets.OutcomeNotSharing && st.Holder != nil {
+	if d.Outcome != tickets.OutcomeNotSharing {
+		return nil // confirmed: the hold stays
+	}
+	st.Scorer.Teach(d.AccountID)
+	if st.Holder != nil {
 		return st.Holder.Release(context.Background(), d.AccountID, d.Reason, d.Analyst)
 	}
 	return nil

@@ -8,6 +8,7 @@ type metrics struct {
 	accounts   prometheus.Gauge
 	bytes      prometheus.Gauge
 	evictions  prometheus.Counter
+	taught     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, version string) *metrics {
@@ -28,6 +29,10 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			Name: "sharewatch_scoring_state_bytes",
 			Help: "Estimated bytes of per-account scoring state, updated hourly (event time).",
 		}),
+		taught: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sharewatch_scoring_analyst_clearances_total",
+			Help: "Analysts' not-sharing decisions applied to account state.",
+		}),
 		evictions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sharewatch_scoring_state_evictions_total",
 			Help: "Accounts evicted from scoring state after inactivity or to stay within max_accounts.",
@@ -43,7 +48,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 	})
 	info.Set(1)
 	if reg != nil {
-		reg.MustRegister(verdicts, m.duplicates, m.accounts, m.bytes, m.evictions, info)
+		reg.MustRegister(verdicts, m.duplicates, m.accounts, m.bytes, m.evictions, m.taught, info)
 	}
 	return m
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/netip"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +49,9 @@ type Scorer struct {
 	tap      func(ev *ingest.Event, x *Features)
 
 	dedup     dedupWindow
+	teachMu   sync.Mutex
+	teach     []string // accounts an analyst cleared, applied on the next Score
+	teaching  atomic.Bool
 	watermark int64 // highest event time seen, unix seconds
 	nextSweep int64
 
@@ -109,6 +114,9 @@ func (s *Scorer) Accounts() int { return len(s.accounts) }
 // Score scores one event. ok is false when the event is a duplicate of one
 // the account has just seen (same event_id), which yields no verdict.
 func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
+	if s.teaching.Load() {
+		s.applyTeach()
+	}
 	now := ev.Time.Unix()
 	// Evict idle accounts first, so the sweep can never take the account
 	// this event is about.
@@ -209,6 +217,39 @@ func PersistentEnough(x *Features, minSpan int) bool {
 	households := math.Round(math.Expm1(x[2]))
 	span := math.Round(math.Expm1(x[4]))
 	return households >= 4 || span >= float64(minSpan)
+}
+
+// Teach records an analyst's "not sharing" decision for an account: every
+// line the account has used so far is vouched for, so the households on
+// them count as the owner's and the same pattern raises no new case. New
+// lines and new households are still scored. Safe to call from any
+// goroutine; it takes effect before the next event is scored. An account
+// no longer in memory has nothing to teach.
+func (s *Scorer) Teach(accountID string) {
+	s.teachMu.Lock()
+	s.teach = append(s.teach, accountID)
+	s.teachMu.Unlock()
+	s.teaching.Store(true)
+}
+
+func (s *Scorer) applyTeach() {
+	s.teachMu.Lock()
+	ids := s.teach
+	s.teach = nil
+	s.teaching.Store(false)
+	s.teachMu.Unlock()
+	for _, id := range ids {
+		a := s.accounts[id]
+		if a == nil {
+			continue
+		}
+		for p := range a.places {
+			if a.places[p].used {
+				a.places[p].trusted = true
+			}
+		}
+		s.m.taught.Inc()
+	}
 }
 
 // observation carries what scoring learnt about the current event.

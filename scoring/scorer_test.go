@@ -200,3 +200,38 @@ func TestScenarios(t *testing.T) {
 		})
 	}
 }
+
+func TestTeachClearsTheHouseholdPattern(t *testing.T) {
+	s := &script{t: t, acct: "a-1"}
+	atHome(s, 21)
+	for d := 3; d < 21; d += 2 { // the friend keeps streaming after the decision
+		s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
+	}
+	sortEvents(s.events)
+	sc, err := New(Config{}, Options{Locator: testLocator()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after Label
+	taught := false
+	for i := range s.events {
+		ev := &s.events[i]
+		if !taught && ev.Time.After(evening(12, 0)) {
+			sc.Teach("a-1") // an analyst: "that is our flat in Malmö"
+			taught = true
+		}
+		v, _ := sc.Score(ev)
+		if !taught && v.Verdict > before {
+			before = v.Verdict
+		}
+		if taught && v.Verdict > after {
+			after = v.Verdict
+		}
+	}
+	if !before.Flagged() {
+		t.Fatalf("the pattern was never flagged before the decision (%s)", before)
+	}
+	if after.Flagged() {
+		t.Errorf("after a not-sharing decision the same pattern is still flagged %s", after)
+	}
+}

@@ -205,6 +205,15 @@ func (a *account) linked(c *components, x, y, primary int) bool {
 	if x == y {
 		return true
 	}
+	// An analyst's "not sharing" decision vouches for every line the
+	// account used then: households on those lines are the owner's.
+	for p := range a.places {
+		if pl := &a.places[p]; pl.used && pl.trusted {
+			if r := c.place(p); (r == x && x != primary) || (r == y && y != primary) {
+				return true
+			}
+		}
+	}
 	for d := range a.devices {
 		home := c.device(d)
 		if home == primary {

@@ -49,6 +49,7 @@ type place struct {
 	used       bool
 	v6         bool   // an IPv6 network
 	fixed      bool   // a TV, streaming stick or console streamed here: a home line, not a carrier address
+	trusted    bool   // an analyst decided the account is not shared while this line was in use
 	located    bool   // lat/lon/acc are a usable location (not coarse)
 	deviceDays uint16 // sum over devices of distinct days here, saturating
 }
