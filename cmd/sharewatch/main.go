@@ -35,6 +35,8 @@ var commands = map[string]command{
 	"check-rules": {"validate an action policy file", cmdCheckRules},
 	"migrate":     {"apply the ClickHouse schema migrations (idempotent)", cmdMigrate},
 	"explain":     {"print an account's history from ClickHouse for an analyst", cmdExplain},
+	"reset-brake": {"release the blast-radius brake on automatic holds", cmdResetBrake},
+	"resolve":     {"record an analyst's decision on a file-queue ticket", cmdResolve},
 	"version":     {"print the version and model version", cmdVersion},
 }
 
