@@ -71,11 +71,12 @@ func RunPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model,
 		}
 		s.Score(&ev)
 	}
-	ls, sums := toLabels(labels), s.Summaries()
+	ls, sums := LabelsOf(labels), s.Summaries()
 	return Result{Report: Evaluate(ls, sums), Labels: ls, Summaries: sums}, nil
 }
 
-func toLabels(ls []simulate.Label) []Label {
+// LabelsOf converts the simulator's labels.
+func LabelsOf(ls []simulate.Label) []Label {
 	out := make([]Label, len(ls))
 	for i, l := range ls {
 		out[i] = Label{AccountID: l.AccountID, Scenario: l.Scenario, Sharing: l.Sharing, SharingStart: l.SharingStart}

@@ -305,7 +305,7 @@ func summarize(w io.Writer, elapsed time.Duration, valid, bad int64, broker *tes
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	rep := evaluate.Evaluate(toEvalLabels(labels), sums)
+	rep := evaluate.Evaluate(evaluate.LabelsOf(labels), sums)
 	fmt.Fprintf(w, "honest accounts flagged sharing %.1f%%, suspected or worse %.1f%%; sharing accounts flagged sharing %.1f%%, suspected or worse %.1f%%; median time to detect %.0fh\n",
 		100*rep.Model.HonestSharing, 100*rep.Model.HonestFlagged, 100*rep.Model.RecallSharing, 100*rep.Model.RecallFlagged, rep.Model.TTDMedian.Hours())
 	fmt.Fprintf(w, "the naive impossible-travel rule would flag %.1f%% of honest accounts\n\n", 100*rep.Baseline.HonestFlagged)
@@ -388,12 +388,4 @@ func formatCounts(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func toEvalLabels(ls []simulate.Label) []evaluate.Label {
-	out := make([]evaluate.Label, len(ls))
-	for i, l := range ls {
-		out[i] = evaluate.Label{AccountID: l.AccountID, Scenario: l.Scenario, Sharing: l.Sharing, SharingStart: l.SharingStart}
-	}
-	return out
 }
