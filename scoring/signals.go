@@ -51,6 +51,10 @@ const plausibleTravelKMH = 1000
 type components struct {
 	parent [maxDevices + maxPlaces]int8
 	nd     int
+	// touch[d] has bit r set when device d belongs to, or has been seen at
+	// a place of, the household with root r (computed on first use).
+	touch   [maxDevices]uint64
+	touched bool
 }
 
 func (c *components) find(x int) int {
@@ -214,25 +218,19 @@ func (a *account) linked(c *components, x, y, primary int) bool {
 			}
 		}
 	}
-	for d := range a.devices {
-		home := c.device(d)
-		if home == primary {
-			continue
+	if !c.touched {
+		for d := range a.devices {
+			c.touch[d] = 1 << uint(c.device(d))
 		}
-		tx, ty := home == x, home == y
 		for _, e := range a.edges {
-			if int(e.dev) != d {
-				continue
-			}
-			switch c.place(int(e.place)) {
-			case x:
-				tx = true
-			case y:
-				ty = true
-			}
-			if tx && ty {
-				return true
-			}
+			c.touch[e.dev] |= 1 << uint(c.place(int(e.place)))
+		}
+		c.touched = true
+	}
+	both := uint64(1)<<uint(x) | uint64(1)<<uint(y)
+	for d := range a.devices {
+		if c.touch[d]&both == both && c.device(d) != primary {
+			return true
 		}
 	}
 	return false
