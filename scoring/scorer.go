@@ -207,6 +207,20 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	return v, true
 }
 
+// prefixKey hashes a network prefix (FNV-1a over its 16-byte address and
+// length) without formatting it.
+func prefixKey(p netip.Prefix) uint64 {
+	b := p.Addr().As16()
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	h ^= uint64(p.Bits())
+	h *= 1099511628211
+	return h
+}
+
 // PersistentEnough reports whether the evidence in x may support a sharing
 // verdict: another household that streamed over at least minSpan days, or
 // four or more other households (see Config.SharingMinSpanDays).
@@ -306,7 +320,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 
 	obs.place = -1
 	if obs.placeable {
-		key := fnv64(obs.loc.Network.String())
+		key := prefixKey(obs.loc.Network)
 		p := a.placeIndex(key)
 		if p < 0 {
 			p = a.addPlace(place{
