@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -537,7 +536,7 @@ func sharewatchBinary(t *testing.T) string {
 	binary.once.Do(func() {
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			goTool = "/usr/local/go/bin/go"
 		}
 		binary.dir, binary.err = os.MkdirTemp("", "sharewatch-bin-")
 		if binary.err != nil {

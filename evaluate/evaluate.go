@@ -277,11 +277,11 @@ func (r Report) Write(w io.Writer, scenarioOrder []string) error {
 	if !r.Pass() {
 		verdict = "NOT MET"
 	}
-	_, err := fmt.Fprintf(w, "\ntargets: %s (%d accounts", verdict, r.Accounts)
+	missing := ""
 	if r.Missing > 0 {
-		fmt.Fprintf(w, ", %d without events", r.Missing)
+		missing = fmt.Sprintf(", %d without events", r.Missing)
 	}
-	_, err = fmt.Fprintln(w, ")")
+	_, err := fmt.Fprintf(w, "\ntargets: %s (%d accounts%s)\n", verdict, r.Accounts, missing)
 	return err
 }
 

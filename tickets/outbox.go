@@ -456,13 +456,11 @@ func (o *outbox) closeTicket(account, ref string, at time.Time) (opened time.Tim
 func (o *outbox) next(shard int) (*intent, <-chan struct{}) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for _, it := range o.queues[shard] {
-		if !o.inflight[it.Seq] {
-			o.inflight[it.Seq] = true
-			return it, nil
-		}
-		// The oldest is in flight: keep per-account order.
-		break
+	// Only the oldest intent of a shard may be sent: while it is in
+	// flight, per-account order holds the rest back.
+	if q := o.queues[shard]; len(q) > 0 && !o.inflight[q[0].Seq] {
+		o.inflight[q[0].Seq] = true
+		return q[0], nil
 	}
 	return nil, o.notify
 }
