@@ -155,14 +155,37 @@ func Fit(pops []simulate.Config, sc scoring.Config, dir string, version string) 
 	for i, w := range prior.Weights {
 		u0[i] = math.Sqrt(math.Max(w, 1e-3))
 	}
+	// The smoothed objective has local optima: start Nelder-Mead from the
+	// prior and from a few deterministic variations of it, keep the best.
 	obj := func(u []float64) float64 { return -objective(traces, weightsOf(u), DefaultBudget) }
-	res, err := optimize.Minimize(optimize.Problem{Func: obj}, u0,
-		&optimize.Settings{FuncEvaluations: 1500, Converger: &optimize.FunctionConverge{Absolute: 1e-5, Iterations: 200}},
-		&optimize.NelderMead{SimplexSize: 0.3})
-	if err != nil && res == nil {
-		return nil, err
+	var best *optimize.Result
+	for start := 0; start < 4; start++ {
+		u := append([]float64(nil), u0...)
+		for i := range u {
+			switch start {
+			case 1: // equal weights
+				u[i] = 1
+			case 2: // emphasise the first half of the features
+				if i < len(u)/2 {
+					u[i] *= 2
+				}
+			case 3: // emphasise the second half
+				if i >= len(u)/2 {
+					u[i] *= 2
+				}
+			}
+		}
+		res, err := optimize.Minimize(optimize.Problem{Func: obj}, u,
+			&optimize.Settings{FuncEvaluations: 1500, Converger: &optimize.FunctionConverge{Absolute: 1e-5, Iterations: 200}},
+			&optimize.NelderMead{SimplexSize: 0.3})
+		if err != nil && res == nil {
+			return nil, err
+		}
+		if best == nil || res.F < best.F {
+			best = res
+		}
 	}
-	dirW := weightsOf(res.X)
+	dirW := weightsOf(best.X)
 
 	// 2. scale: Platt scaling of the logit against event labels.
 	var zs, ys, ws []float64
@@ -202,6 +225,7 @@ func Fit(pops []simulate.Config, sc scoring.Config, dir string, version string) 
 			"events":      events,
 			"method":      "account-level detection at fixed false-positive budgets (gonum Nelder-Mead, non-negative weights), Platt-scaled with gonum BFGS",
 			"budget":      DefaultBudget,
+			"objective":   round6(-best.F),
 			"fitted_at":   time.Now().UTC().Format(time.RFC3339),
 		},
 	}, nil
