@@ -268,17 +268,16 @@ func (s *Scorer) applyTeach() {
 
 // observation carries what scoring learnt about the current event.
 type observation struct {
-	loc          enrich.Location
-	trusted      bool // the location can stand for a person's position
-	placeable    bool // the network can identify a home line
-	dev          int
-	place        int
-	travelKM     float64 // > 0 when the owner's household is travelling
-	conflict     bool
-	conflictWith int // place slot of the other side
-	newcomer     bool
-	teleport     bool
-	newDevice    bool
+	loc       enrich.Location
+	trusted   bool // the location can stand for a person's position
+	placeable bool // the network can identify a home line
+	dev       int
+	place     int
+	travelKM  float64 // > 0 when the owner's household is travelling
+	conflict  bool
+	newcomer  bool
+	teleport  bool
+	newDevice bool
 }
 
 // track updates devices, places, edges and sessions for the event, and
@@ -339,9 +338,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 		if dv.kind == kindTV {
 			pl.fixed = true
 		}
-		if a.touchEdge(d, p, day, now) && pl.deviceDays < math.MaxUint16 {
-			pl.deviceDays++
-		}
+		a.touchEdge(d, p, day, now)
 		obs.place = p
 		// Device continuity: one device is one person; moving faster than
 		// travel allows is a cloned or shared device identity.
@@ -362,9 +359,6 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 	}
 
 	if si < 0 {
-		if ev.Type == ingest.TypeLogin && a.places != nil && obs.place >= 0 && a.places[obs.place].sessions < math.MaxUint16 {
-			a.places[obs.place].sessions++
-		}
 		si = a.addSession(session{key: skey, dev: int8(d), start: now, last: now})
 	}
 	ss := &a.sessions[si]
@@ -413,11 +407,9 @@ func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, 
 		}
 		if concurrencyConflict(cur, o, c, a.anchor) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
 			marked = true
-			a.conflicts.add(day)
 			a.places[cur.place].conflicts.add(day)
 			a.places[o.place].conflicts.add(day)
 			obs.conflict = true
-			obs.conflictWith = int(o.place)
 			continue
 		}
 		// First-day evidence: a device first seen in the last two days,
@@ -462,7 +454,6 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 		if span > e.foreignSpan || (span == e.foreignSpan && n > e.foreignDays) {
 			e.foreignDays = n
 			e.foreignSpan = span
-			e.foreignConflictDays = popcount(h.conflicts & last14)
 			e.foreignHome = h.home
 			e.foreignDevs = popcount32(h.devices)
 		}
@@ -479,7 +470,6 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	x[6] = math.Log1p(float64(a.newcomers.count(day, 7)))
 	x[7] = math.Log1p(float64(a.teleports.count(day, 14)))
 	x[8] = math.Log1p(float64(e.foreignSpan - e.foreignDays))
-	e.households = len(hs)
 	// Travel: the owner's household seen well away from its home.
 	if obs.trusted && int(obs.loc.AccuracyKM) <= s.cfg.TravelMaxAccuracyKM && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(obs.place) && !dualStackOf(&a.places[e.primary], &a.places[obs.place]) {
 		hp := &a.places[e.primary]
@@ -495,15 +485,13 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 
 // evidence is what the explanation cites.
 type evidence struct {
-	primary             int // place slot of the owner's home, -1 unknown
-	foreign             int // persistent other households
-	foreignHome         int // place slot of the most active one
-	foreignDays         int // active days of the most persistent one, last 28 days
-	foreignSpan         int // days from its first to its last activity, last 28 days
-	foreignConflictDays int
-	foreignDevs         int
-	conflictDays        int
-	households          int
+	primary      int // place slot of the owner's home, -1 unknown
+	foreign      int // persistent other households
+	foreignHome  int // place slot of the most active one
+	foreignDays  int // active days of the most persistent one, last 28 days
+	foreignSpan  int // days from its first to its last activity, last 28 days
+	foreignDevs  int
+	conflictDays int
 }
 
 // remember updates the account summary fields.

@@ -34,24 +34,22 @@ type device struct {
 // (IPv6) that geolocates somewhere a person can be. Hosting/VPN exits,
 // private, unknown and very coarse locations never become places.
 type place struct {
-	key        uint64 // hash of the network prefix
-	asn        uint32
-	lat, lon   float32
-	acc        uint16
-	country    string
-	city       string
-	firstSeen  int64
-	lastSeen   int64
-	days       dayset // days any device was here
-	conflicts  dayset // days a session here conflicted with another household
-	devs       uint32 // devices ever seen here (bit per device slot)
-	sessions   uint16 // sessions started here, saturating
-	used       bool
-	v6         bool   // an IPv6 network
-	fixed      bool   // a TV, streaming stick or console streamed here: a home line, not a carrier address
-	trusted    bool   // an analyst decided the account is not shared while this line was in use
-	located    bool   // lat/lon/acc are a usable location (not coarse)
-	deviceDays uint16 // sum over devices of distinct days here, saturating
+	key       uint64 // hash of the network prefix
+	asn       uint32
+	lat, lon  float32
+	acc       uint16
+	country   string
+	city      string
+	firstSeen int64
+	lastSeen  int64
+	days      dayset // days any device was here
+	conflicts dayset // days a session here conflicted with another household
+	devs      uint32 // devices ever seen here (bit per device slot)
+	used      bool
+	v6        bool // an IPv6 network
+	fixed     bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
+	trusted   bool // an analyst decided the account is not shared while this line was in use
+	located   bool // lat/lon/acc are a usable location (not coarse)
 }
 
 // edge links a device to a place where it was seen.
@@ -80,7 +78,6 @@ type account struct {
 	places    []place
 	edges     []edge
 	sessions  []session
-	conflicts dayset // days with concurrency between separate households
 	newcomers dayset // days a new device at a new place overlapped the household
 	teleports dayset // days a device moved faster than travel allows
 	recent    [recentIDs]uint64
@@ -191,16 +188,15 @@ func (a *account) addPlace(p place) int {
 }
 
 // touchEdge records device d at place p on day.
-func (a *account) touchEdge(d, p int, day int32, now int64) (firstToday bool) {
+func (a *account) touchEdge(d, p int, day int32, now int64) {
 	for i := range a.edges {
 		e := &a.edges[i]
 		if int(e.dev) == d && int(e.place) == p {
-			first := !e.days.has(day)
 			e.days.add(day)
 			if now > e.lastSeen {
 				e.lastSeen = now
 			}
-			return first
+			return
 		}
 	}
 	if len(a.edges) >= maxEdges {
@@ -215,7 +211,6 @@ func (a *account) touchEdge(d, p int, day int32, now int64) (firstToday bool) {
 	e := edge{dev: uint8(d), place: uint8(p), lastSeen: now}
 	e.days.add(day)
 	a.edges = append(a.edges, e)
-	return true
 }
 
 func (a *account) sessionIndex(key uint64) int {
