@@ -395,11 +395,13 @@ func (c *Consumer) handle(ctx context.Context, b *batch) error {
 		c.m.processDuration.Observe(time.Since(start).Seconds())
 		c.m.batchSize.Observe(float64(len(b.records)))
 	}
+	now := time.Now()
 	for i, m := range b.marks {
 		if c.offsets.markDone(m) {
-			c.m.setLag(m.partition, b.hwm[i]-m.offset-1)
+			c.m.setLag(m.partition, b.hwm[i]-m.offset-1, now)
 		}
 	}
+	c.m.expireLag(now)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,6 +22,7 @@ type metrics struct {
 	processDuration  prometheus.Histogram
 	lag              *prometheus.GaugeVec
 	lagChildren      map[int]prometheus.Gauge // used by the process goroutine only
+	lagSeen          map[int]time.Time        // last update per partition; process goroutine only
 	deadLetterReason map[string]prometheus.Counter
 }
 
@@ -74,6 +76,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Messages in the partition after the last processed one, as of that message's fetch.",
 		}, []string{"partition"}),
 		lagChildren:      make(map[int]prometheus.Gauge),
+		lagSeen:          make(map[int]time.Time),
 		deadLetterReason: make(map[string]prometheus.Counter),
 	}
 	decoded := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -106,11 +109,31 @@ func (m *metrics) deadLetter(reason string) prometheus.Counter {
 	return m.deadLetters.WithLabelValues("other")
 }
 
-func (m *metrics) setLag(partition int, lag int64) {
+func (m *metrics) setLag(partition int, lag int64, now time.Time) {
 	g, ok := m.lagChildren[partition]
 	if !ok {
 		g = m.lag.WithLabelValues(strconv.Itoa(partition))
 		m.lagChildren[partition] = g
 	}
 	g.Set(float64(max(lag, 0)))
+	m.lagSeen[partition] = now
+}
+
+// lagStale is how long a partition's lag gauge may go without an update
+// while other partitions are being processed before it is dropped: kafka-go
+// does not say when a rebalance takes a partition away, and a frozen value
+// for a partition another instance now owns would hide a real stall.
+const lagStale = 2 * time.Minute
+
+// expireLag drops the lag gauges of partitions this consumer has not
+// processed for lagStale. It runs after each processed batch, so a stalled
+// consumer keeps its last values (the consumed-rate alert catches that).
+func (m *metrics) expireLag(now time.Time) {
+	for p, seen := range m.lagSeen {
+		if now.Sub(seen) > lagStale {
+			m.lag.DeleteLabelValues(strconv.Itoa(p))
+			delete(m.lagChildren, p)
+			delete(m.lagSeen, p)
+		}
+	}
 }

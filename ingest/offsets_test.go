@@ -3,6 +3,10 @@ package ingest
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestOffsetTracker(t *testing.T) {
@@ -77,5 +81,24 @@ func TestOffsetTracker(t *testing.T) {
 				t.Errorf("committable = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestLagGaugeExpiresForPartitionsNoLongerProcessed(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := newMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	m.setLag(0, 5, t0)
+	m.setLag(1, 7, t0)
+	m.setLag(0, 3, t0.Add(3*time.Minute)) // partition 1 was taken away in a rebalance
+	m.expireLag(t0.Add(3 * time.Minute))
+	if got := testutil.CollectAndCount(m.lag); got != 1 {
+		t.Fatalf("%d lag series, want only partition 0", got)
+	}
+	if got := testutil.ToFloat64(m.lag.WithLabelValues("0")); got != 3 {
+		t.Errorf("partition 0 lag = %v, want 3", got)
 	}
 }
