@@ -2,7 +2,6 @@ package dashboards
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/internal/testch"
+	"github.com/sharewatch/sharewatch/internal/testproc"
 	"github.com/sharewatch/sharewatch/scoring"
 	"github.com/sharewatch/sharewatch/verdictstore"
 )
@@ -555,34 +555,6 @@ func sharewatchBinary(t *testing.T) string {
 	return binary.path
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// lockedBuffer collects a subprocess's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // demoMetrics runs `sharewatch demo --linger` writing to a real ClickHouse
 // (so that the ClickHouse metrics are registered too), waits for its
 // summary and returns its /metrics page.
@@ -590,8 +562,8 @@ func demoMetrics(t *testing.T) string {
 	t.Helper()
 	bin := sharewatchBinary(t)
 	dsn := testch.Start(t)
-	addr := freeAddr(t)
-	var out lockedBuffer
+	addr := testproc.FreeAddr(t)
+	var out testproc.Buffer
 	cmd := exec.Command(bin, "demo", "--accounts", "50", "--days", "3", "--listen", addr, "--linger",
 		"--dir", t.TempDir(), "--clickhouse", dsn)
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -16,6 +16,7 @@ import (
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/internal/testch"
 	"github.com/sharewatch/sharewatch/internal/testkafka"
+	"github.com/sharewatch/sharewatch/internal/testproc"
 	"github.com/sharewatch/sharewatch/tickets"
 )
 
@@ -75,7 +76,7 @@ func TestSIGKILLMidStream(t *testing.T) {
 	addr := kc.Addrs()[0]
 	cfg := chConfig(t, addr, dsn, p)
 	cfg.Kafka.BatchSize = 500
-	cfg.Server.Listen = freeAddr(t)
+	cfg.Server.Listen = testproc.FreeAddr(t)
 	b, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)

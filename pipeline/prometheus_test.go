@@ -1,23 +1,21 @@
 package pipeline_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sharewatch/sharewatch/internal/testproc"
 	"github.com/sharewatch/sharewatch/pipeline"
 	"github.com/sharewatch/sharewatch/simulate"
 )
@@ -36,7 +34,7 @@ func TestPrometheusScrapesDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	target := promTestAddr(t)
+	target := testproc.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	demoDone := make(chan error, 1)
 	go func() {
@@ -74,8 +72,8 @@ scrape_configs:
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	web := promTestAddr(t)
-	var logs promTestBuffer
+	web := testproc.FreeAddr(t)
+	var logs testproc.Buffer
 	cmd := exec.Command(bin,
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -219,33 +217,4 @@ scrape_configs:
 		}
 	}
 	t.Logf("Prometheus scraped the demo; %d alert rules evaluated", len(ruleList))
-}
-
-// promTestAddr returns a loopback address that was free a moment ago.
-func promTestAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// promTestBuffer collects Prometheus's log while the test may read it.
-type promTestBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *promTestBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *promTestBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

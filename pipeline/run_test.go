@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,19 +12,10 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sharewatch/sharewatch/internal/testkafka"
+	"github.com/sharewatch/sharewatch/internal/testproc"
 	"github.com/sharewatch/sharewatch/pipeline"
 	"github.com/sharewatch/sharewatch/tickets"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestRunServesAndShutsDown drives pipeline.Run, what `sharewatch run`
 // calls: it consumes to the end, serves /healthz and /metrics on the
@@ -36,7 +26,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	kc := testkafka.New(t, map[string]int{e2eTopic: 2, e2eDLQ: 1, e2eHolds: 1})
 	addr := kc.Addrs()[0]
 	cfg := e2eConfig(t, addr, t.TempDir(), p, false, tickets.KindFile)
-	cfg.Server.Listen = freeAddr(t)
+	cfg.Server.Listen = testproc.FreeAddr(t)
 	msgs := make([]kafka.Message, len(p.events))
 	for i := range p.events {
 		msgs[i] = kafka.Message{Key: []byte(p.events[i].AccountID), Value: p.lines[i]}
