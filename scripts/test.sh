@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what the tests
 # need (scripts/test-deps.sh), checks formatting and vet, then runs every
-# test with the race detector against real ClickHouse, Request Tracker 5,
-# Prometheus and in-process Kafka (kfake).
+# test with the race detector against real ClickHouse (Debian's 18.16, and a
+# current release through chDB), Request Tracker 5, Prometheus and
+# in-process Kafka (kfake).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"

@@ -100,10 +100,7 @@ func (s *ClickHouse) Migrate(ctx context.Context) error {
 
 func (s *ClickHouse) migrate(ctx context.Context, ms []Migration) error {
 	db := s.cfg.Database
-	for _, q := range []string{
-		"CREATE DATABASE IF NOT EXISTS " + db,
-		"CREATE TABLE IF NOT EXISTS " + db + ".schema_migrations (version UInt32, applied_at DateTime) ENGINE = MergeTree() ORDER BY version",
-	} {
+	for _, q := range bootstrapSQL(db) {
 		if err := s.conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("migrate: %s: %w", firstWords(q), err)
 		}
@@ -135,6 +132,15 @@ func (s *ClickHouse) migrate(ctx context.Context, ms []Migration) error {
 		s.logger.Info("applied ClickHouse migration", "version", m.Version, "name", m.Name, "database", db)
 	}
 	return nil
+}
+
+// bootstrapSQL creates the database and the schema_migrations table, which
+// Migrate runs before any migration.
+func bootstrapSQL(db string) []string {
+	return []string{
+		"CREATE DATABASE IF NOT EXISTS " + db,
+		"CREATE TABLE IF NOT EXISTS " + db + ".schema_migrations (version UInt32, applied_at DateTime) ENGINE = MergeTree() ORDER BY version",
+	}
 }
 
 // AppliedMigrations returns the versions recorded in schema_migrations, in
