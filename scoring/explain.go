@@ -18,6 +18,7 @@ const (
 	ReasonNewDeviceNewPlace    = "new_device_new_place"  // a brand-new device at a new place overlapped the household
 	ReasonDeviceTeleport       = "device_teleport"       // one device moved faster than any travel allows
 	ReasonTravelKnownDevice    = "travel_known_device"   // the household's own device is away from home
+	ReasonTravelHotel          = "travel_hotel"          // a hotel's in-room TV: somebody staying away from home
 	ReasonHostingNetwork       = "hosting_network"       // hosting/VPN exit; its location is not used
 	ReasonCoarseLocation       = "coarse_location"       // accuracy radius too large to place a person
 	ReasonPrivateAddress       = "private_address"       // private or non-routable address
@@ -77,7 +78,11 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		reasons = append(reasons, ReasonDeviceTeleport)
 	}
 	if label == LabelTravel {
-		reasons = append(reasons, ReasonTravelKnownDevice)
+		if obs.hotel {
+			reasons = append(reasons, ReasonTravelHotel)
+		} else {
+			reasons = append(reasons, ReasonTravelKnownDevice)
+		}
 	}
 	switch {
 	case ev.Type == ingest.TypeLogin && !ev.Success:
@@ -117,6 +122,9 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		sentence = fmt.Sprintf("A new device on a new network streamed at the same time as the household at %s; one more day like this makes it a second household.", homeName)
 	case label.Flagged():
 		sentence = fmt.Sprintf("Activity at places one household cannot be at simultaneously (score %.2f).", s.model.Score(x))
+	case label == LabelTravel && obs.hotel:
+		sentence = fmt.Sprintf("A hotel's in-room TV streams in %s, %.0f km from %s; a hotel is where people stay when away, not somebody's home, so this looks like travel.",
+			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName)
 	case label == LabelTravel:
 		sentence = fmt.Sprintf("The household's own device is in %s, %.0f km from %s; a known device moving explains the change, so this looks like the owner travelling.",
 			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName)
@@ -166,19 +174,33 @@ const (
 	kindPhone
 	kindTablet
 	kindComputer
+	kindLodgingTV // a hotel's in-room TV (hospitality platform): the line is a hotel's, nobody's home
 )
+
+// lodgingMarkers are user-agent fragments of hospitality TV platforms, the
+// in-room TVs of hotels, hospitals and holiday lets (LG Pro:Centric,
+// Samsung LYNK and hospitality browsers, Philips MediaSuite, Sonifi,
+// Enseo). Nobody has one at home: a line where one streams is a stay.
+var lodgingMarkers = []string{
+	"pro:centric", "procentric", "lynk", "hospitality", "mediasuite", "sonifi", "enseo",
+}
 
 // fixedMarkers are user-agent fragments of devices that do not travel on
 // mobile data: TVs, streaming sticks and consoles.
 var fixedMarkers = []string{
 	"smart-tv", "smarttv", "tv safari", "appletv", "apple tv", "googletv", "google tv", "android tv", "tizen", "webos", "web0s",
 	"roku", "bravia", "aftka", "aftmm", "aftss", "afts", "aftt", "firetv", "fire tv", "crkey", "chromecast", "hbbtv",
-	"netcast", "vidaa", "playstation", "xbox", "nintendo", "mediasuite", "philipstv", "lynk",
+	"netcast", "vidaa", "playstation", "xbox", "nintendo", "philipstv",
 }
 
 // guessKind maps a user agent to a device kind.
 func guessKind(ua string) uint8 {
 	u := strings.ToLower(ua)
+	for _, m := range lodgingMarkers {
+		if strings.Contains(u, m) {
+			return kindLodgingTV
+		}
+	}
 	for _, m := range fixedMarkers {
 		if strings.Contains(u, m) {
 			return kindTV

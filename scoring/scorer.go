@@ -274,6 +274,7 @@ type observation struct {
 	dev       int
 	place     int
 	travelKM  float64 // > 0 when the owner's household is travelling
+	hotel     bool    // travel, at a hotel's line
 	conflict  bool
 	newcomer  bool
 	teleport  bool
@@ -335,8 +336,11 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 		}
 		pl.days.add(day)
 		pl.devs |= 1 << uint(d)
-		if dv.kind == kindTV {
+		switch dv.kind {
+		case kindTV:
 			pl.fixed = true
+		case kindLodgingTV:
+			pl.lodging = true
 		}
 		a.touchEdge(d, p, day, now)
 		obs.place = p
@@ -473,10 +477,11 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	// Travel: the owner's household seen well away from its home.
 	if obs.trusted && int(obs.loc.AccuracyKM) <= s.cfg.TravelMaxAccuracyKM && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(obs.place) && !dualStackOf(&a.places[e.primary], &a.places[obs.place]) {
 		hp := &a.places[e.primary]
-		if own := householdOf(hs, obs.dev); own >= 0 && hs[own].explained {
+		lodging := a.places[obs.place].lodging
+		if own := householdOf(hs, obs.dev); lodging || (own >= 0 && hs[own].explained) {
 			dist := DistanceKM(float64(hp.lat), float64(hp.lon), obs.loc.Lat, obs.loc.Lon)
 			if SeparationKM(dist, hp.acc, obs.loc.AccuracyKM) >= s.cfg.TravelMinKM {
-				obs.travelKM = dist
+				obs.travelKM, obs.hotel = dist, lodging
 			}
 		}
 	}

@@ -55,6 +55,7 @@ type script struct {
 	acct   string
 	events []ingest.Event
 	n      int
+	ua     map[string]string // user agent per device, if any
 }
 
 func (s *script) session(dev string, net netip.Prefix, start time.Time, dur time.Duration) {
@@ -62,7 +63,7 @@ func (s *script) session(dev string, net netip.Prefix, start time.Time, dur time
 	sid := fmt.Sprintf("s-%d", s.n)
 	ip := net.Addr().Next()
 	add := func(typ ingest.Type, at time.Time) {
-		s.events = append(s.events, ingest.Event{EventID: fmt.Sprintf("%s-%s-%d", s.acct, sid, len(s.events)), Type: typ, Time: at, AccountID: s.acct, SessionID: sid, DeviceID: dev, IP: ip, Success: true})
+		s.events = append(s.events, ingest.Event{EventID: fmt.Sprintf("%s-%s-%d", s.acct, sid, len(s.events)), Type: typ, Time: at, AccountID: s.acct, SessionID: sid, DeviceID: dev, IP: ip, UserAgent: s.ua[dev], Success: true})
 	}
 	add(ingest.TypeLogin, start)
 	for at := start.Add(10 * time.Minute); at.Before(start.Add(dur)); at = at.Add(10 * time.Minute) {
@@ -144,6 +145,33 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		}, wantMax: LabelTravel, wantLabel: LabelTravel},
+		{name: "traveller on a hotel TV, phone seen there on the first evening only", build: func(s *script) {
+			atHome(s, 14)
+			for d := 0; d < 14; d++ {
+				if d < 5 || d >= 9 {
+					s.session("phone-owner", stockholmHome, evening(d, 7), 30*time.Minute)
+				}
+			}
+			for d := 5; d < 9; d++ {
+				s.session("room-tv", goteborgHotel, evening(d, 20), 2*time.Hour) // a TV the family never had
+			}
+			s.session("phone-owner", goteborgHotel, evening(5, 23), 30*time.Minute) // the first evening only
+		}, wantMax: LabelTravel, wantLabel: LabelTravel},
+		{name: "traveller on a hospitality TV only", build: func(s *script) {
+			s.ua = map[string]string{"room-tv": "Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.88 Safari/537.36 WebAppManager LG Pro:Centric"}
+			atHome(s, 14)
+			for d := 5; d < 10; d++ {
+				s.session("room-tv", goteborgHotel, evening(d, 19), 2*time.Hour) // while the family streams at home
+			}
+		}, wantMax: LabelTravel, wantLabel: LabelTravel},
+		{name: "friend sharer whom the owner visits once", build: func(s *script) {
+			atHome(s, 21)
+			for d := 3; d < 21; d += 2 {
+				s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
+				s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
+			}
+			s.session("phone-a", malmoFriend, evening(5, 22), time.Hour) // an evening at the friend's
+		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

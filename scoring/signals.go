@@ -193,9 +193,67 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		hs[0].explained = true
 		for i := 1; i < len(hs); i++ {
 			hs[i].explained = a.linked(c, hs[i].root, hs[0].root, hs[0].root)
+			if !hs[i].explained && hs[i].activeDays != 0 {
+				hs[i].explained = hs[i].activeDays&^a.tripCover(c, hs[0].root, hs[i].places, today) == 0
+			}
 		}
 	}
 	return hs
+}
+
+// tripCover returns the days (window bits, bit 0 = today) on which one of
+// the primary household's own devices was away from home on a trip that
+// took it to one of the given places: from the last day the device was at
+// home before it was seen there to the first day it was back (or today,
+// while it is still away). A household that was active only on such days
+// is the owner's stay away from home — a hotel whose TV the owner used
+// while their phone was there too — not somebody else's home. A device
+// that visits a friend's home for an evening covers only the days around
+// that evening, so the friend's household on other days stays foreign.
+func (a *account) tripCover(c *components, primary int, places uint32, today int32) uint64 {
+	var home, visit [maxDevices]uint64
+	any := false
+	for _, e := range a.edges {
+		if c.device(int(e.dev)) != primary {
+			continue
+		}
+		switch {
+		case places&(1<<uint(e.place)) != 0:
+			visit[e.dev] |= e.days.window(today, 64)
+			any = true
+		case c.place(int(e.place)) == primary && a.anchor(int(e.place)):
+			home[e.dev] |= e.days.window(today, 64)
+		}
+	}
+	if !any {
+		return 0
+	}
+	var cover uint64
+	for d := range a.devices {
+		cover |= awayDays(home[d], visit[d])
+	}
+	return cover
+}
+
+// awayDays widens each day in visit to the stretch between the nearest
+// home days around it (window bits, bit i = i days ago): the trip the
+// visit was part of, including the days of leaving and coming back.
+func awayDays(home, visit uint64) uint64 {
+	var cover uint64
+	for visit != 0 {
+		v := bits.TrailingZeros64(visit)
+		visit &= visit - 1
+		newer := 0 // today, while the device has not been home since
+		if h := home & (1<<uint(v) - 1); h != 0 {
+			newer = 63 - bits.LeadingZeros64(h)
+		}
+		older := 63 // the start of the window, if it was never home before
+		if h := home &^ (1<<uint(v+1) - 1); v < 63 && h != 0 {
+			older = bits.TrailingZeros64(h)
+		}
+		cover |= (^uint64(0) >> uint(63-older)) &^ (1<<uint(newer) - 1)
+	}
+	return cover
 }
 
 // linked reports whether one person's device ties households x and y
@@ -254,7 +312,9 @@ func better(x, y household) bool {
 func (a *account) anchor(p int) bool {
 	pl := &a.places[p]
 	days := pl.days.total()
-	if days < 2 {
+	if days < 2 || pl.lodging {
+		// A hotel line is where somebody stays, not a home: whoever
+		// streams there is travelling.
 		return false
 	}
 	if pl.asn == 0 {

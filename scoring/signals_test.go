@@ -183,3 +183,31 @@ func TestHouseholdsAndLinks(t *testing.T) {
 		}
 	})
 }
+
+func TestAwayDays(t *testing.T) {
+	bitsOf := func(days ...int) uint64 {
+		var b uint64
+		for _, d := range days {
+			b |= 1 << uint(d)
+		}
+		return b
+	}
+	tests := []struct {
+		name        string
+		home, visit uint64 // bit i = i days ago
+		want        uint64
+	}{
+		{"no visit", bitsOf(0, 1, 2), 0, 0},
+		{"a trip: home until 9 days ago, away 8..4, back 3 days ago", bitsOf(3, 9, 10), bitsOf(6), bitsOf(3, 4, 5, 6, 7, 8, 9)},
+		{"still away", bitsOf(7, 8), bitsOf(2), bitsOf(0, 1, 2, 3, 4, 5, 6, 7)},
+		{"an evening out on a day at home too", bitsOf(4, 5, 6), bitsOf(5), bitsOf(4, 5, 6)},
+		{"never home before", bitsOf(1), bitsOf(3), ^uint64(0) &^ 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := awayDays(tc.home, tc.visit); got != tc.want {
+				t.Errorf("awayDays(%b, %b) = %b, want %b", tc.home, tc.visit, got, tc.want)
+			}
+		})
+	}
+}

@@ -48,6 +48,7 @@ type place struct {
 	used      bool
 	v6        bool // an IPv6 network
 	fixed     bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
+	lodging   bool // a hotel's in-room TV streamed here: a stay, never a household's home
 	trusted   bool // an analyst decided the account is not shared while this line was in use
 	located   bool // lat/lon/acc are a usable location (not coarse)
 }
