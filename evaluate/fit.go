@@ -67,6 +67,7 @@ func Fit(pops []simulate.Config, sc scoring.Config, dir string, version string) 
 	var traces []*trace
 	agg := map[scoring.Features]*[2]float64{}
 	var seeds []uint64
+	var profiles []string
 	events := 0
 	for _, pop := range pops {
 		stream, err := simulate.NewStream(pop)
@@ -145,6 +146,7 @@ func Fit(pops []simulate.Config, sc scoring.Config, dir string, version string) 
 			}
 		}
 		seeds = append(seeds, pop.WithDefaults().Seed)
+		profiles = append(profiles, pop.WithDefaults().Profile)
 	}
 	if len(traces) == 0 {
 		return nil, errors.New("fit: no accounts")
@@ -221,6 +223,7 @@ func Fit(pops []simulate.Config, sc scoring.Config, dir string, version string) 
 		Trained: map[string]any{
 			"populations": len(pops),
 			"seeds":       seeds,
+			"profiles":    profiles, // per seed
 			"accounts":    len(traces),
 			"events":      events,
 			"method":      "account-level detection at fixed false-positive budgets (gonum Nelder-Mead, non-negative weights), Platt-scaled with gonum BFGS",

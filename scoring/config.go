@@ -38,13 +38,15 @@ type Config struct {
 	// SharingThreshold is the score from which a verdict is sharing.
 	// Default: the model's calibrated threshold.
 	SharingThreshold float64 `yaml:"sharing_threshold"`
-	// SharingMinSpanDays: a sharing verdict needs another household that
-	// has persisted at least this long (first to last day it streamed), or
-	// four or more other households (a reseller). A shorter episode stays
-	// suspected_sharing however high its score: a stay elsewhere (a trip
-	// whose devices were never seen at home) looks like a second household
-	// for a while, but not for weeks. A negative value disables the guard.
-	// Default: 14.
+	// SharingMinSpanDays: a sharing verdict needs another household whose
+	// home has persisted at least this long (first to last day its lines
+	// in one area streamed), or four or more other households (a
+	// reseller). A shorter episode stays suspected_sharing however high
+	// its score: a stay elsewhere (a trip whose devices were never seen at
+	// home) looks like a second household for a while, but not for weeks,
+	// and stays in one city after another do not add up to a home. A
+	// negative value disables the guard.
+	// Default: 12.
 	SharingMinSpanDays int `yaml:"sharing_min_span_days"`
 	// DedupWindow is how far apart, in event time, two deliveries of one
 	// event_id are still recognised as one event by the scorer itself
@@ -72,7 +74,7 @@ func DefaultConfig() Config {
 		BridgeWindow:        48 * time.Hour,
 		CoarseAccuracyKM:    250,
 		TravelMinKM:         100,
-		SharingMinSpanDays:  14,
+		SharingMinSpanDays:  12,
 		TravelMaxAccuracyKM: 50,
 		DedupWindow:         6 * time.Hour,
 	}

@@ -454,7 +454,9 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 		conflictBits |= h.conflicts & last14
 		e.foreign++
 		foreignDevices += popcount32(h.devices)
-		n, span := popcount(h.activeDays), spanOf(h.activeDays)
+		// Persistence is a home's: the span of its lines in one area, so
+		// stays in one city after another do not add up to a home.
+		n, span := popcount(h.activeDays), h.homeSpan
 		if span > e.foreignSpan || (span == e.foreignSpan && n > e.foreignDays) {
 			e.foreignDays = n
 			e.foreignSpan = span
@@ -473,7 +475,7 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	x[5] = math.Log1p(float64(foreignDevices))
 	x[6] = math.Log1p(float64(a.newcomers.count(day, 7)))
 	x[7] = math.Log1p(float64(a.teleports.count(day, 14)))
-	x[8] = math.Log1p(float64(e.foreignSpan - e.foreignDays))
+	x[8] = math.Log1p(float64(max(0, e.foreignSpan-e.foreignDays)))
 	// Travel: the owner's household seen well away from its home.
 	if obs.trusted && int(obs.loc.AccuracyKM) <= s.cfg.TravelMaxAccuracyKM && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(obs.place) && !dualStackOf(&a.places[e.primary], &a.places[obs.place]) {
 		hp := &a.places[e.primary]

@@ -31,6 +31,7 @@ var (
 	malmoFriend    = netip.MustParsePrefix("78.70.9.0/24")
 	vpnExit        = netip.MustParsePrefix("185.159.157.0/24")
 	countryHouse   = netip.MustParsePrefix("94.254.3.0/24")
+	osloHotel      = netip.MustParsePrefix("84.208.20.0/24")
 )
 
 func testLocator() fakeLocator {
@@ -46,6 +47,7 @@ func testLocator() fakeLocator {
 		malmoFriend:    pub("Malmö", "SE", 55.60, 13.00, 10, 3301),
 		vpnExit:        vpn,
 		countryHouse:   pub("Norrtälje", "SE", 59.76, 18.70, 20, 2119),
+		osloHotel:      pub("Oslo", "NO", 59.91, 10.75, 10, 2119),
 	}
 }
 
@@ -172,6 +174,18 @@ func TestScenarios(t *testing.T) {
 			}
 			s.session("phone-a", malmoFriend, evening(5, 22), time.Hour) // an evening at the friend's
 		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
+		{name: "traveller whose own devices were never at home: stays in two cities", build: func(s *script) {
+			atHome(s, 28)
+			for _, stay := range []struct {
+				net      netip.Prefix
+				from, to int
+			}{{goteborgHotel, 1, 8}, {osloHotel, 15, 22}} {
+				for d := stay.from; d <= stay.to; d++ {
+					s.session("work-laptop", stay.net, evening(d, 21), 2*time.Hour)
+					s.session("work-phone", stay.net, evening(d, 23), 30*time.Minute)
+				}
+			}
+		}, wantMax: LabelSuspectedSharing},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

@@ -132,7 +132,13 @@ type household struct {
 	activeDays uint64 // days (window bits) any of its places was used
 	placeDays  int    // total place-days in the window, for ranking
 	conflicts  uint64 // days (window bits) its places had conflicts
-	home       int    // its most used place, -1 if none
+	// homeSpan is the span (days from first to last use in the window)
+	// of its persistent lines near its home: how long it has had a home.
+	// A household of stays — one person's devices moving from a hotel in
+	// one city to a hotel in another — has a long span overall but no
+	// home that lasts; a home whose ISP renumbers it keeps its span.
+	homeSpan int
+	home     int // its most used place, -1 if none
 	// explained: one of its devices has been at the primary household's
 	// places, so it is the owner's household away from home (travel), not
 	// somebody else's. Always true for the primary itself.
@@ -175,6 +181,19 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 			h.home = p
 		}
 	}
+	for i := range hs {
+		h := &hs[i]
+		if h.home < 0 {
+			continue
+		}
+		var near uint64
+		for p := range a.places {
+			if h.places&(1<<uint(p)) != 0 && a.anchor(p) && sameArea(&a.places[p], &a.places[h.home]) {
+				near |= a.places[p].days.window(today, window)
+			}
+		}
+		h.homeSpan = spanOf(near)
+	}
 	for d := range a.devices {
 		h := &hs[idx(c.device(d))]
 		h.devices |= 1 << uint(d)
@@ -199,6 +218,21 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		}
 	}
 	return hs
+}
+
+// sameAreaKM is how far apart, beyond both accuracy radii, two lines of
+// one household may be and still be one home (a line renumbered by its
+// ISP, a dual-stack pair); farther apart they are stays in different places.
+const sameAreaKM = 100
+
+// sameArea reports whether two places may be the same home's lines. A
+// place without a usable location may be anywhere, so it may be.
+func sameArea(p, q *place) bool {
+	if !p.located || !q.located {
+		return true
+	}
+	d := DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon))
+	return SeparationKM(d, p.acc, q.acc) <= sameAreaKM || dualStackOf(p, q)
 }
 
 // tripCover returns the days (window bits, bit 0 = today) on which one of
