@@ -84,6 +84,7 @@ func NewClickHouse(opts ClickHouseOptions) (*ClickHouse, error) {
 	if copts.DialTimeout == 0 {
 		copts.DialTimeout = 5 * time.Second
 	}
+	copts.DialContext = dialWithWriteTimeout(copts.DialTimeout, cfg.AttemptTimeout, copts.TLS)
 	conn, err := clickhouse.Open(copts)
 	if err != nil {
 		return nil, fmt.Errorf("opening clickhouse: %w", err)
@@ -146,37 +147,72 @@ func (s *ClickHouse) Write(ctx context.Context, vs []scoring.Verdict) error {
 
 func (s *ClickHouse) writeChunk(ctx context.Context, vs []scoring.Verdict, ingested time.Time) error {
 	// Validate everything before inserting anything.
-	cols, err := verdictCols(vs, ingested)
-	if err != nil {
-		return err
+	for i := range vs {
+		if err := checkVerdict(&vs[i]); err != nil {
+			return err
+		}
 	}
 	// The two inserts run at once on two connections, so the server works
 	// on both while the client encodes. Each retries on its own; a batch
 	// that fails half way is redelivered and deduplicated.
 	accErr := make(chan error, 1)
 	go func() {
-		acc, err := s.accountCols(ctx, vs, ingested)
+		acc := accountSets.Get().(*accountSet)
+		defer acc.release()
+		err := s.collectAccounts(ctx, acc, vs, ingested)
 		if err == nil {
-			err = s.insert(ctx, TableAccountVerdicts, s.insertAccounts, len(acc[0].([]string)), acc)
+			err = s.insertBlocks(ctx, TableAccountVerdicts, s.insertAccounts, len(acc.rows), insertBlockRows,
+				accountAppender(acc.rows, ingested.Unix()))
 		}
 		if err != nil {
 			err = fmt.Errorf("writing account verdicts: %w", err)
 		}
 		accErr <- err
 	}()
-	if err = s.insert(ctx, TableVerdicts, s.insertVerdicts, len(vs), cols); err != nil {
+	err := s.insertBlocks(ctx, TableVerdicts, s.insertVerdicts, len(vs), insertBlockRows, verdictAppender(vs, ingested.Unix()))
+	if err != nil {
 		err = fmt.Errorf("writing %d verdicts: %w", len(vs), err)
 	}
 	return errors.Join(err, <-accErr)
 }
 
-// insert sends one column-oriented batch, retrying until it is acknowledged
-// or ctx is done. The driver's pool drops broken connections and dials anew,
-// so a restarted server is picked up by the next attempt.
+// appendFunc appends rows [lo, hi) of an insert to a batch.
+type appendFunc func(b driver.Batch, lo, hi int) error
+
+func verdictAppender(vs []scoring.Verdict, ingested int64) appendFunc {
+	return func(batch driver.Batch, lo, hi int) error {
+		b := verdictBlocks.Get().(*verdictBlock)
+		defer b.release()
+		b.fill(vs[lo:hi], ingested)
+		return b.appendTo(batch)
+	}
+}
+
+func accountAppender(rows []accountRow, updated int64) appendFunc {
+	return func(batch driver.Batch, lo, hi int) error {
+		b := accountBlocks.Get().(*accountBlock)
+		defer b.release()
+		b.fill(rows[lo:hi], updated)
+		return b.appendTo(batch)
+	}
+}
+
+// insert sends rows given as one slice per column in one block; see
+// insertBlocks.
 func (s *ClickHouse) insert(ctx context.Context, table, query string, rows int, cols []any) error {
+	return s.insertBlocks(ctx, table, query, rows, max(rows, 1), func(b driver.Batch, _, _ int) error {
+		return appendColumns(b, cols...)
+	})
+}
+
+// insertBlocks sends one INSERT of rows rows, in data blocks of at most
+// block rows, retrying until it is acknowledged or ctx is done. The
+// driver's pool drops broken connections and dials anew, so a restarted
+// server is picked up by the next attempt.
+func (s *ClickHouse) insertBlocks(ctx context.Context, table, query string, rows, block int, appendRows appendFunc) error {
 	b := newBackoff(s.cfg.MaxRetryBackoff)
 	for attempt := 1; ; attempt++ {
-		err := s.insertOnce(ctx, query, cols)
+		err := s.insertOnce(ctx, query, rows, block, appendRows)
 		if err == nil {
 			s.metrics.rows[table].Add(float64(rows))
 			return nil
@@ -193,7 +229,11 @@ func (s *ClickHouse) insert(ctx context.Context, table, query string, rows int, 
 	}
 }
 
-func (s *ClickHouse) insertOnce(ctx context.Context, query string, cols []any) (err error) {
+// insertOnce makes one attempt. Every block but the last is flushed as it
+// is appended; the server acknowledges the whole INSERT when Send returns.
+// Flush heeds no context, so ctx is checked between blocks and the
+// connection's write timeout (dialWithWriteTimeout) bounds a stalled write.
+func (s *ClickHouse) insertOnce(ctx context.Context, query string, rows, block int, appendRows appendFunc) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
 	defer cancel()
 	batch, err := s.conn.PrepareBatch(ctx, query)
@@ -205,46 +245,21 @@ func (s *ClickHouse) insertOnce(ctx context.Context, query string, cols []any) (
 			_ = batch.Abort()
 		}
 	}()
-	for i, c := range cols {
-		if err := batch.Column(i).Append(c); err != nil {
-			return fmt.Errorf("column %d: %w", i, err)
+	for lo := 0; lo < rows; lo += block {
+		hi := min(lo+block, rows)
+		if err := appendRows(batch, lo, hi); err != nil {
+			return err
+		}
+		if hi < rows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := batch.Flush(); err != nil {
+				return fmt.Errorf("sending rows %d-%d: %w", lo, hi, err)
+			}
 		}
 	}
 	return batch.Send()
-}
-
-func verdictCols(vs []scoring.Verdict, ingested time.Time) ([]any, error) {
-	n := len(vs)
-	var (
-		eventID, account, session, device, typ, ip, country, city = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		verdict, explanation, action, model                       = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		ts, ingestedAt                                            = make([]time.Time, n), make([]time.Time, n)
-		ms                                                        = make([]uint16, n)
-		lat, lon, score                                           = make([]float64, n), make([]float64, n), make([]float64, n)
-		accuracy                                                  = make([]int32, n)
-		asn                                                       = make([]uint32, n)
-		reasons                                                   = make([][]string, n)
-	)
-	for i := range vs {
-		v := &vs[i]
-		if err := checkVerdict(v); err != nil {
-			return nil, err
-		}
-		eventID[i], account[i], session[i], device[i] = v.EventID, v.AccountID, v.SessionID, v.DeviceID
-		typ[i], ip[i], country[i], city[i] = v.Type, v.IP, v.Country, v.City
-		verdict[i], explanation[i], action[i], model[i] = v.Verdict.String(), v.Explanation, v.Action, v.ModelVersion
-		ts[i], ms[i] = splitTime(v.Time)
-		ingestedAt[i] = ingested
-		lat[i], lon[i], score[i] = v.Lat, v.Lon, v.Score
-		accuracy[i], asn[i] = int32(v.AccuracyKM), v.ASN
-		reasons[i] = v.Reasons
-		if reasons[i] == nil {
-			reasons[i] = []string{}
-		}
-	}
-	// Order matches verdictColumns.
-	return []any{eventID, ts, ms, account, session, device, typ, ip, country, city,
-		lat, lon, accuracy, asn, score, verdict, reasons, explanation, action, model, ingestedAt}, nil
 }
 
 // DateTime holds 1970-01-01 to 2106-02-07 in whole seconds.
@@ -274,31 +289,26 @@ func joinTime(sec time.Time, ms uint16) time.Time {
 	return sec.Add(time.Duration(ms) * time.Millisecond).UTC()
 }
 
-// accountCols builds one account_verdicts row per account in vs: its latest
-// verdict by event time (later in vs wins a tie), with first_flagged carried
-// forward from earlier writes.
-func (s *ClickHouse) accountCols(ctx context.Context, vs []scoring.Verdict, updated time.Time) ([]any, error) {
-	type acc struct {
-		latest    int   // index into vs
-		version   int64 // latest event's Unix ms
-		firstFlag int64 // Unix s of the earliest flagged event in vs; 0 none
-	}
-	byAccount := make(map[string]*acc, len(vs)/4+1)
-	order := make([]string, 0, len(vs)/4+1)
+// collectAccounts sets acc to one account_verdicts row per account in vs:
+// its latest verdict by event time (later in vs wins a tie), with
+// first_flagged carried forward from earlier writes.
+func (s *ClickHouse) collectAccounts(ctx context.Context, acc *accountSet, vs []scoring.Verdict, updated time.Time) error {
 	for i := range vs {
 		v := &vs[i]
 		ver := v.Time.UnixMilli()
-		a := byAccount[v.AccountID]
-		if a == nil {
-			a = &acc{latest: i, version: ver}
-			byAccount[v.AccountID] = a
-			order = append(order, v.AccountID)
-		} else if ver >= a.version {
-			a.latest, a.version = i, ver
+		j, ok := acc.index[v.AccountID]
+		if !ok {
+			j = len(acc.rows)
+			acc.index[v.AccountID] = j
+			acc.rows = append(acc.rows, accountRow{latest: v, version: ver})
+		}
+		r := &acc.rows[j]
+		if ver >= r.version {
+			r.latest, r.version = v, ver
 		}
 		if v.Verdict.Flagged() {
-			if sec := v.Time.Unix(); a.firstFlag == 0 || sec < a.firstFlag {
-				a.firstFlag = sec
+			if sec := v.Time.Unix(); r.firstFlagged == 0 || sec < r.firstFlagged {
+				r.firstFlagged = sec
 			}
 		}
 	}
@@ -306,46 +316,21 @@ func (s *ClickHouse) accountCols(ctx context.Context, vs []scoring.Verdict, upda
 	s.accMu.Lock()
 	defer s.accMu.Unlock()
 	if err := s.refreshFlags(ctx, updated); err != nil {
-		return nil, err
+		return err
 	}
-	n := len(order)
-	var (
-		account, verdict, explanation, lastEvent, action, model = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		updatedAt, lastTime                                     = make([]time.Time, n), make([]time.Time, n)
-		version                                                 = make([]uint64, n)
-		score                                                   = make([]float64, n)
-		reasons                                                 = make([][]string, n)
-		firstFlagged                                            = make([]*time.Time, n)
-		lastMS                                                  = make([]uint16, n)
-	)
-	for i, id := range order {
-		a := byAccount[id]
-		v := &vs[a.latest]
+	for i := range acc.rows {
+		r := &acc.rows[i]
+		id := r.latest.AccountID
 		first := s.flags.first[id]
-		if a.firstFlag != 0 && (first == 0 || a.firstFlag < first) {
-			first = a.firstFlag
+		if r.firstFlagged != 0 && (first == 0 || r.firstFlagged < first) {
+			first = r.firstFlagged
 			// Recorded before the insert is acknowledged: if it never is,
 			// the batch is redelivered and flags the account anyway.
 			s.flags.first[id] = first
 		}
-		if first != 0 {
-			t := time.Unix(first, 0).UTC()
-			firstFlagged[i] = &t
-		}
-		account[i], verdict[i], explanation[i] = id, v.Verdict.String(), v.Explanation
-		lastEvent[i], action[i], model[i] = v.EventID, v.Action, v.ModelVersion
-		updatedAt[i] = updated
-		lastTime[i], lastMS[i] = splitTime(v.Time)
-		version[i] = uint64(a.version)
-		score[i] = v.Score
-		reasons[i] = v.Reasons
-		if reasons[i] == nil {
-			reasons[i] = []string{}
-		}
+		r.firstFlagged = first
 	}
-	// Order matches accountColumns.
-	return []any{account, updatedAt, version, verdict, score, reasons, explanation,
-		firstFlagged, lastEvent, lastTime, lastMS, action, model}, nil
+	return nil
 }
 
 // retryRead retries a read like insert retries a write.

@@ -109,6 +109,91 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestWriteInBlocks writes a batch that spans several data blocks, with
+// every field varied, and checks that it reads back whole and that the
+// server squashed the blocks into one part per table.
+func TestWriteInBlocks(t *testing.T) {
+	s := newStore(t, Config{DSN: testch.Start(t)}, nil)
+	ctx := testCtx(t)
+	base := time.Date(2026, 11, 5, 8, 0, 0, 0, time.UTC)
+	samples := sampleVerdicts(base)
+	const accounts = 40
+	vs := make([]scoring.Verdict, 2*insertBlockRows+301)
+	for i := range vs {
+		v := samples[i%len(samples)]
+		v.EventID = fmt.Sprintf("e-%05d", i)
+		v.AccountID = fmt.Sprintf("acct-%02d", i%accounts)
+		v.Time = base.Add(time.Duration(i*7919%100000) * time.Millisecond)
+		v.Lat, v.Score = float64(i)/1000, float64(i%97)/97
+		v.Reasons = v.Reasons[:i/len(samples)%(len(v.Reasons)+1)]
+		if i%11 == 0 {
+			v.Reasons = nil
+		}
+		vs[i] = v
+	}
+	if err := s.Write(ctx, vs); err != nil {
+		t.Fatal(err)
+	}
+	for a := range accounts {
+		acct := fmt.Sprintf("acct-%02d", a)
+		var want []scoring.Verdict
+		var latest scoring.Verdict
+		var firstFlagged time.Time
+		for _, v := range vs {
+			if v.AccountID != acct {
+				continue
+			}
+			if v.Reasons == nil {
+				v.Reasons = []string{} // an empty Array(String) reads back empty, not nil
+			}
+			want = append(want, v)
+			if !v.Time.Before(latest.Time) {
+				latest = v
+			}
+			if f := v.Time.Truncate(time.Second); v.Verdict.Flagged() && (firstFlagged.IsZero() || f.Before(firstFlagged)) {
+				firstFlagged = f
+			}
+		}
+		slices.SortFunc(want, func(a, b scoring.Verdict) int { return a.Time.Compare(b.Time) })
+		got, err := s.AccountHistory(ctx, acct, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("AccountHistory(%s): got %d verdicts, want %d; first difference:\n%s", acct, len(got), len(want), firstDiff(got, want))
+		}
+		st, ok, err := s.AccountState(ctx, acct)
+		if err != nil || !ok {
+			t.Fatalf("AccountState(%s) = %v, %v", acct, ok, err)
+		}
+		if st.LastEventID != latest.EventID || !st.LastEvent.Equal(latest.Time) || st.Version != uint64(latest.Time.UnixMilli()) ||
+			st.Verdict != latest.Verdict || st.Score != latest.Score || !slices.Equal(st.Reasons, latest.Reasons) ||
+			st.Explanation != latest.Explanation || st.Action != latest.Action || st.ModelVersion != latest.ModelVersion {
+			t.Errorf("AccountState(%s) = %+v, want latest %+v", acct, st, latest)
+		}
+		if firstFlagged.IsZero() != (st.FirstFlagged == nil) || (st.FirstFlagged != nil && !st.FirstFlagged.Equal(firstFlagged)) {
+			t.Errorf("AccountState(%s).FirstFlagged = %v, want %v", acct, st.FirstFlagged, firstFlagged)
+		}
+	}
+	// Inserted parts, merged or not: max_block_number - min_block_number + 1
+	// counts the inserts a part holds.
+	for _, table := range []string{TableVerdicts, TableAccountVerdicts} {
+		if n := count(t, s, "SELECT toUInt64(sum(max_block_number - min_block_number + 1)) FROM system.parts "+
+			"WHERE database = ? AND table = ? AND active", s.cfg.Database, table); n != 1 {
+			t.Errorf("%s: %d parts inserted, want 1", table, n)
+		}
+	}
+}
+
+func firstDiff(got, want []scoring.Verdict) string {
+	for i := range min(len(got), len(want)) {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			return fmt.Sprintf(" got %+v\nwant %+v", got[i], want[i])
+		}
+	}
+	return "(one is a prefix of the other)"
+}
+
 func TestRedeliveryIsIdempotent(t *testing.T) {
 	s := newStore(t, Config{DSN: testch.Start(t)}, nil)
 	ctx := testCtx(t)
