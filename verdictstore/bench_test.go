@@ -20,7 +20,7 @@ import (
 //   - accounts-new: 5,000 accounts per batch, never seen before.
 //   - parallel: two writers at once, as two pipeline writer shards would.
 func BenchmarkClickHouseWrite(b *testing.B) {
-	dsn := testch.Start(b)
+	testch.Start(b) // starts the server before the batches are built
 	const batch = 10000
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	build := func(n, accounts int, fresh bool) [][]scoring.Verdict {
@@ -43,6 +43,9 @@ func BenchmarkClickHouseWrite(b *testing.B) {
 		{"accounts-new", build(16, 5000, true)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			// A database per case, so no case pays for the merges that
+			// another one left behind.
+			dsn := testch.Start(b)
 			s := newStore(b, Config{DSN: dsn}, nil)
 			ctx := testCtx(b)
 			b.ReportAllocs()
@@ -56,6 +59,7 @@ func BenchmarkClickHouseWrite(b *testing.B) {
 		})
 	}
 	b.Run("parallel", func(b *testing.B) {
+		dsn := testch.Start(b)
 		s := newStore(b, Config{DSN: dsn}, nil)
 		ctx := testCtx(b)
 		batches := build(16, 2000, false)
