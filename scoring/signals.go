@@ -225,11 +225,13 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 // ISP, a dual-stack pair); farther apart they are stays in different places.
 const sameAreaKM = 100
 
-// sameArea reports whether two places may be the same home's lines. A
-// place without a usable location may be anywhere, so it may be.
+// sameArea reports whether two places may be the same home's lines. For a
+// place without a usable location (a country, or a circle hundreds of km
+// wide) only the ISP can tell: a line of the same ISP in the same country
+// may be the home renumbered; another ISP's is another place.
 func sameArea(p, q *place) bool {
 	if !p.located || !q.located {
-		return true
+		return p.asn != 0 && p.asn == q.asn && (p.country == "" || q.country == "" || p.country == q.country)
 	}
 	d := DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon))
 	return SeparationKM(d, p.acc, q.acc) <= sameAreaKM || dualStackOf(p, q)

@@ -211,3 +211,29 @@ func TestAwayDays(t *testing.T) {
 		})
 	}
 }
+
+func TestSameArea(t *testing.T) {
+	at := func(lat, lon float32, acc uint16, asn uint32, cc string) *place {
+		return &place{lat: lat, lon: lon, acc: acc, asn: asn, country: cc, located: true}
+	}
+	coarse := func(asn uint32, cc string) *place { return &place{asn: asn, country: cc} }
+	london, luton := at(51.51, -0.13, 20, 174, "GB"), at(51.88, -0.42, 20, 2856, "GB")
+	tests := []struct {
+		name string
+		p, q *place
+		want bool
+	}{
+		{"two lines in one metro area", london, luton, true},
+		{"London and Calgary", london, at(51.05, -114.07, 20, 6461, "CA"), false},
+		{"a coarse line of the same ISP in the same country: the home renumbered", coarse(2856, "GB"), luton, true},
+		{"a coarse line of another ISP: no evidence it is the same home", coarse(6461, "CA"), london, false},
+		{"a coarse line of the same ISP abroad", coarse(174, "US"), london, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sameArea(tc.p, tc.q); got != tc.want {
+				t.Errorf("sameArea = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
