@@ -32,6 +32,8 @@ var (
 	vpnExit        = netip.MustParsePrefix("185.159.157.0/24")
 	countryHouse   = netip.MustParsePrefix("94.254.3.0/24")
 	osloHotel      = netip.MustParsePrefix("84.208.20.0/24")
+	stockholmV6    = netip.MustParsePrefix("2001:2002:4e:100::/56")
+	neighbour      = netip.MustParsePrefix("81.228.9.0/24")
 )
 
 func testLocator() fakeLocator {
@@ -48,6 +50,8 @@ func testLocator() fakeLocator {
 		vpnExit:        vpn,
 		countryHouse:   pub("Norrtälje", "SE", 59.76, 18.70, 20, 2119),
 		osloHotel:      pub("Oslo", "NO", 59.91, 10.75, 10, 2119),
+		stockholmV6:    pub("Stockholm", "SE", 59.33, 18.07, 100, 3301),
+		neighbour:      pub("Stockholm", "SE", 59.34, 18.05, 20, 3301),
 	}
 }
 
@@ -186,6 +190,15 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		}, wantMax: LabelSuspectedSharing},
+		{name: "dual-stack home beside an evening at a neighbour's on the same ISP", build: func(s *script) {
+			s.session("phone-a", stockholmV6, evening(0, 7), 30*time.Minute)
+			s.session("phone-a", neighbour, evening(0, 9), time.Hour) // first seen closer to the IPv6 line than the home's IPv4 side
+			for d := 0; d < 14; d++ {
+				s.session("old-tv", stockholmHome, evening(d, 19), 2*time.Hour) // an IPv4-only TV
+				s.session("phone-b", stockholmV6, evening(d, 20), time.Hour)
+				s.session("tablet", stockholmV6, evening(d, 19), 90*time.Minute)
+			}
+		}, wantMax: LabelOK},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

@@ -81,6 +81,7 @@ func (c *components) place(p int) int  { return c.find(c.nd + p) }
 
 // Households clusters devices and places into households at time now.
 func (a *account) households(now int64, bridge int64) *components {
+	today := dayOf(now)
 	c := &components{nd: len(a.devices)}
 	for i := 0; i < len(a.devices)+len(a.places); i++ {
 		c.parent[i] = int8(i)
@@ -93,27 +94,33 @@ func (a *account) households(now int64, bridge int64) *components {
 	// Dual stack: a home line has an IPv4 and an IPv6 network from the same
 	// ISP, and devices pick either. IPv6 ranges are often geolocated far
 	// coarser than IPv4 (to a region or another city), so distance says
-	// little here; the shared ASN and appearing together do. Each IPv6 line
-	// pairs with one IPv4 line only, the one that appeared closest in time,
-	// so a friend on the same ISP in the same city is not merged into the
-	// owner's home through a shared neighbour.
+	// little here; the shared ASN and being used on the same days do. Each
+	// IPv6 line pairs with one IPv4 line only, the one used on most of the
+	// same days (then the one that appeared closest in time), so a friend
+	// on the same ISP in the same city is not merged into the owner's home
+	// through a shared neighbour.
 	for j := range a.places {
 		q := &a.places[j]
 		if !q.used || q.asn == 0 || !q.v6 {
 			continue
 		}
-		best, bestGap := -1, int64(math.MaxInt64)
+		qdays := q.days.window(today, 64)
+		best, bestOverlap, bestGap := -1, -1, int64(math.MaxInt64)
 		for i := range a.places {
 			p := &a.places[i]
 			if !p.used || p.v6 || p.asn != q.asn || !mayBeSameSite(p, q) {
 				continue
 			}
+			// The IPv4 side of the home is in use on the same days as
+			// the IPv6 side, for weeks; a line of the same ISP visited
+			// on an evening (a friend's) shares a day or two.
+			overlap := popcount(p.days.window(today, 64) & qdays)
 			gap := p.firstSeen - q.firstSeen
 			if gap < 0 {
 				gap = -gap
 			}
-			if gap < bestGap || (gap == bestGap && i < best) {
-				best, bestGap = i, gap
+			if overlap > bestOverlap || (overlap == bestOverlap && (gap < bestGap || (gap == bestGap && i < best))) {
+				best, bestOverlap, bestGap = i, overlap, gap
 			}
 		}
 		if best >= 0 {
