@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/sharewatch/sharewatch/internal/readmesql"
 	"github.com/sharewatch/sharewatch/internal/testch"
 	"github.com/sharewatch/sharewatch/pipeline"
 	"github.com/sharewatch/sharewatch/scoring"
@@ -107,15 +107,10 @@ func countFinal(t *testing.T, dsn, db string) uint64 {
 // runReadmeQueries runs every statement of the README's SQL block against
 // the test database, so the documented analyst queries stay valid.
 func runReadmeQueries(t *testing.T, dsn, db string) {
-	b, err := os.ReadFile("../README.md")
+	queries, err := readmesql.Queries("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(b), "```sql\n")
-	if !ok {
-		t.Fatal("README has no sql block")
-	}
-	block, _, _ := strings.Cut(rest, "```")
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -126,17 +121,7 @@ func runReadmeQueries(t *testing.T, dsn, db string) {
 	}
 	defer conn.Close()
 	n := 0
-	for _, q := range strings.Split(block, ";") {
-		var lines []string
-		for _, l := range strings.Split(q, "\n") {
-			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
-				lines = append(lines, l)
-			}
-		}
-		q = strings.TrimSpace(strings.Join(lines, "\n"))
-		if q == "" {
-			continue
-		}
+	for _, q := range queries {
 		n++
 		q = strings.ReplaceAll(q, "sharewatch.", db+".")
 		rows, err := conn.Query(context.Background(), q)

@@ -3,13 +3,13 @@ package verdictstore
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sharewatch/sharewatch/internal/readmesql"
 	"github.com/sharewatch/sharewatch/internal/testchdb"
 )
 
@@ -187,16 +187,10 @@ func TestCurrentClickHouse(t *testing.T) {
 	})
 
 	t.Run("README queries", func(t *testing.T) {
-		b, err := os.ReadFile("../README.md")
+		queries, err := readmesql.Queries("../README.md")
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, rest, ok := strings.Cut(string(b), "```sql\n")
-		if !ok {
-			t.Fatal("README has no sql block")
-		}
-		block, _, _ := strings.Cut(rest, "```")
-		queries := splitSQL(block)
 		if len(queries) < 4 {
 			t.Fatalf("README has %d queries, want at least 4", len(queries))
 		}
