@@ -166,6 +166,7 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		hs = append(hs, household{root: root, home: -1})
 		return len(hs) - 1
 	}
+	var anchors uint32 // places that are persistent home lines, worked out once
 	for p := range a.places {
 		pl := &a.places[p]
 		if !pl.used {
@@ -179,6 +180,7 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		if !a.anchor(p) {
 			continue
 		}
+		anchors |= 1 << uint(p)
 		h.anchored = true
 		w := pl.days.window(today, window)
 		h.activeDays |= w
@@ -194,8 +196,8 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 			continue
 		}
 		var near uint64
-		for p := range a.places {
-			if h.places&(1<<uint(p)) != 0 && a.anchor(p) && sameArea(&a.places[p], &a.places[h.home]) {
+		for m := h.places & anchors; m != 0; m &= m - 1 {
+			if p := bits.TrailingZeros32(m); sameArea(&a.places[p], &a.places[h.home]) {
 				near |= a.places[p].days.window(today, window)
 			}
 		}
@@ -220,7 +222,7 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		for i := 1; i < len(hs); i++ {
 			hs[i].explained = a.linked(c, hs[i].root, hs[0].root, hs[0].root)
 			if !hs[i].explained && hs[i].activeDays != 0 {
-				hs[i].explained = hs[i].activeDays&^a.tripCover(c, hs[0].root, hs[i].places, today) == 0
+				hs[i].explained = hs[i].activeDays&^a.tripCover(c, hs[0].root, hs[i].places, anchors, today) == 0
 			}
 		}
 	}
@@ -253,7 +255,9 @@ func sameArea(p, q *place) bool {
 // while their phone was there too — not somebody else's home. A device
 // that visits a friend's home for an evening covers only the days around
 // that evening, so the friend's household on other days stays foreign.
-func (a *account) tripCover(c *components, primary int, places uint32, today int32) uint64 {
+//
+// anchors holds the places that are persistent home lines.
+func (a *account) tripCover(c *components, primary int, places, anchors uint32, today int32) uint64 {
 	var home, visit [maxDevices]uint64
 	any := false
 	for _, e := range a.edges {
@@ -264,7 +268,7 @@ func (a *account) tripCover(c *components, primary int, places uint32, today int
 		case places&(1<<uint(e.place)) != 0:
 			visit[e.dev] |= e.days.window(today, 64)
 			any = true
-		case c.place(int(e.place)) == primary && a.anchor(int(e.place)):
+		case anchors&(1<<uint(e.place)) != 0 && c.place(int(e.place)) == primary:
 			home[e.dev] |= e.days.window(today, 64)
 		}
 	}
