@@ -21,6 +21,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 
+	"github.com/sharewatch/sharewatch/internal/testaudit"
 	"github.com/sharewatch/sharewatch/internal/testkafka"
 	"github.com/sharewatch/sharewatch/internal/testrt"
 	"github.com/sharewatch/sharewatch/scoring"
@@ -47,35 +48,6 @@ func holdVerdict(account, event string, at time.Time) scoring.Verdict {
 	return scoring.Verdict{EventID: event, Time: at, AccountID: account, Score: 0.93, Verdict: scoring.LabelSharing,
 		Action: "hold", ModelVersion: "m-test", Explanation: "3 separate households besides the home in Paris (FR) used the account.",
 		Reasons: []string{scoring.ReasonManyHouseholds, scoring.ReasonConcurrentHouseholds}}
-}
-
-type auditLog struct {
-	mu      sync.Mutex
-	rows    []verdictstore.ActionRecord
-	failing int
-}
-
-func (a *auditLog) WriteActions(ctx context.Context, rs []verdictstore.ActionRecord) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.failing > 0 {
-		a.failing--
-		return errors.New("audit log down")
-	}
-	a.rows = append(a.rows, rs...)
-	return nil
-}
-
-func (a *auditLog) count(kind verdictstore.Action, dryRun bool) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for _, r := range a.rows {
-		if r.Action == kind && r.DryRun == dryRun {
-			n++
-		}
-	}
-	return n
 }
 
 // kafkaSink starts a kfake cluster with the holds topic and a publisher.
@@ -182,7 +154,7 @@ func act(t *testing.T, a interface {
 func TestHoldsPublishedOncePerAccount(t *testing.T) {
 	c, pub := kafkaSink(t, 3)
 	dir := t.TempDir()
-	audit := &auditLog{}
+	audit := &testaudit.Log{}
 	reg := prometheus.NewRegistry()
 	refs := map[string]string{"h-2": "rt:7"}
 	h := newHolder(t, holderOpts{dir: dir, audit: audit, reg: reg, pubs: []Publisher{pub}, refs: func(a string) string { return refs[a] }})
@@ -239,8 +211,8 @@ func TestHoldsPublishedOncePerAccount(t *testing.T) {
 	if h.Held("h-1") {
 		t.Fatal("still held after release")
 	}
-	if audit.count(verdictstore.ActionHold, false) != 2 || audit.count(verdictstore.ActionRelease, false) != 1 {
-		t.Fatalf("audit rows %+v", audit.rows)
+	if audit.Count(verdictstore.ActionHold, false) != 2 || audit.Count(verdictstore.ActionRelease, false) != 1 {
+		t.Fatalf("audit rows %+v", audit.Rows())
 	}
 	if v := testutil.ToFloat64(h.m.released); v != 1 {
 		t.Fatalf("released_total = %v", v)
@@ -285,7 +257,7 @@ func TestCommandID(t *testing.T) {
 func TestBrakeFaultyGeoIP(t *testing.T) {
 	c, pub := kafkaSink(t, 1)
 	dir := t.TempDir()
-	audit := &auditLog{}
+	audit := &testaudit.Log{}
 	reg := prometheus.NewRegistry()
 	active := func() int { return 20000 } // 0.5% = 100, so max_holds 50 binds
 	h := newHolder(t, holderOpts{dir: dir, audit: audit, reg: reg, pubs: []Publisher{pub}, active: active})
@@ -340,8 +312,8 @@ sharewatch_holds_suppressed_total 150
 `), "sharewatch_holds_brake_engaged", "sharewatch_holds_placed_total", "sharewatch_holds_suppressed_total"); err != nil {
 		t.Error(err)
 	}
-	if audit.count(verdictstore.ActionHold, true) != 150 || audit.count(verdictstore.ActionHold, false) != 50 {
-		t.Fatalf("audit: %d suppressed, %d placed", audit.count(verdictstore.ActionHold, true), audit.count(verdictstore.ActionHold, false))
+	if audit.Count(verdictstore.ActionHold, true) != 150 || audit.Count(verdictstore.ActionHold, false) != 50 {
+		t.Fatalf("audit: %d suppressed, %d placed", audit.Count(verdictstore.ActionHold, true), audit.Count(verdictstore.ActionHold, false))
 	}
 	// Every case still has exactly one ticket: urgent when held, high when
 	// the brake stopped the hold.
@@ -467,19 +439,19 @@ func TestWebhookRetriesAndSinkOrder(t *testing.T) {
 func TestAuditRowsSurviveAuditOutage(t *testing.T) {
 	_, pub := kafkaSink(t, 1)
 	dir := t.TempDir()
-	audit := &auditLog{failing: 100}
+	audit := testaudit.Failing(100)
 	h := newHolder(t, holderOpts{dir: dir, audit: audit, pubs: []Publisher{pub}})
 	act(t, h, holdVerdict("x-1", "e1", t0))
-	if audit.count(verdictstore.ActionHold, false) != 0 {
+	if audit.Count(verdictstore.ActionHold, false) != 0 {
 		t.Fatal("audit log accepted rows while down")
 	}
-	audit.failing = 0
+	audit.SetFailing(0)
 	h = newHolder(t, holderOpts{dir: dir, audit: audit, pubs: []Publisher{pub}}) // restart
 	if err := h.Release(context.Background(), "x-1", "operator", "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if audit.count(verdictstore.ActionHold, false) != 1 || audit.count(verdictstore.ActionRelease, false) != 1 {
-		t.Fatalf("audit rows %+v", audit.rows)
+	if audit.Count(verdictstore.ActionHold, false) != 1 || audit.Count(verdictstore.ActionRelease, false) != 1 {
+		t.Fatalf("audit rows %+v", audit.Rows())
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sharewatch/sharewatch/internal/testaudit"
 	"github.com/sharewatch/sharewatch/internal/testrt"
 	"github.com/sharewatch/sharewatch/tickets"
 	"github.com/sharewatch/sharewatch/verdictstore"
@@ -24,7 +25,7 @@ import (
 func TestNotSharingDecisionInRTReleasesHold(t *testing.T) {
 	s := testrt.Start(t)
 	c, pub := kafkaSink(t, 1)
-	audit := &auditLog{}
+	audit := &testaudit.Log{}
 	acct := fmt.Sprintf("rel-%d", time.Now().UnixNano()%1e9)
 
 	var mgr *tickets.Manager
@@ -102,10 +103,8 @@ func TestNotSharingDecisionInRTReleasesHold(t *testing.T) {
 	if rel == nil || rel.AccountID != acct || rel.Actor != testrt.User || !strings.Contains(rel.Reason, "Daughter at university") || rel.TicketRef != ref {
 		t.Fatalf("release command %+v", rel)
 	}
-	audit.mu.Lock()
-	defer audit.mu.Unlock()
 	var kinds []string
-	for _, r := range audit.rows {
+	for _, r := range audit.Rows() {
 		if r.AccountID == acct {
 			kinds = append(kinds, string(r.Action))
 			if r.Action == verdictstore.ActionDecision && (r.Actor != testrt.User || !strings.Contains(r.Reason, "not_sharing: Daughter")) {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/sharewatch/sharewatch/internal/testrt"
 	"github.com/sharewatch/sharewatch/scoring"
-	"github.com/sharewatch/sharewatch/verdictstore"
 )
 
 func TestMain(m *testing.M) {
@@ -39,36 +38,6 @@ func verdict(account, event string, at time.Time, l scoring.Label, action string
 		Reasons:     []string{scoring.ReasonConcurrentNow, scoring.ReasonSecondHousehold},
 		Explanation: "A second household in Lyon (FR) used the account on 4 of the last 14 days.",
 	}
-}
-
-// auditLog is an in-memory AuditLog that can fail its first calls.
-type auditLog struct {
-	mu      sync.Mutex
-	rows    []verdictstore.ActionRecord
-	failing int
-}
-
-func (a *auditLog) WriteActions(ctx context.Context, rs []verdictstore.ActionRecord) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.failing > 0 {
-		a.failing--
-		return errors.New("audit log down")
-	}
-	a.rows = append(a.rows, rs...)
-	return nil
-}
-
-func (a *auditLog) actions(kind verdictstore.Action) []verdictstore.ActionRecord {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []verdictstore.ActionRecord
-	for _, r := range a.rows {
-		if r.Action == kind {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 type managerOpts struct {

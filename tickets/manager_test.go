@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/sharewatch/sharewatch/internal/testaudit"
 	"github.com/sharewatch/sharewatch/scoring"
 	"github.com/sharewatch/sharewatch/verdictstore"
 )
@@ -53,7 +54,7 @@ func TestManagerEscalation(t *testing.T) {
 		{"and then nothing more", verdict("a-1", "e7", t0.Add(60*time.Hour), sharing, "hold", 0.95), 2, PriorityUrgent},
 	}
 	q := fileQueue(t)
-	audit := &auditLog{}
+	audit := &testaudit.Log{}
 	reg := prometheus.NewRegistry()
 	m := newManager(t, q, t.TempDir(), managerOpts{audit: audit, reg: reg})
 	defer m.Close()
@@ -81,10 +82,10 @@ func TestManagerEscalation(t *testing.T) {
 	if got := testutil.ToFloat64(m.m.updated); got != 3 {
 		t.Errorf("updated_total = %v, want 3", got)
 	}
-	if n := len(audit.actions(verdictstore.ActionTicket)); n != 1 {
+	if n := len(audit.Actions(verdictstore.ActionTicket)); n != 1 {
 		t.Errorf("%d ticket audit rows, want 1", n)
 	}
-	if n := len(audit.actions(verdictstore.ActionComment)); n != 2 {
+	if n := len(audit.Actions(verdictstore.ActionComment)); n != 2 {
 		t.Errorf("%d comment audit rows, want 2", n)
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
@@ -174,7 +175,7 @@ func TestOutboxLostAckNoDuplicate(t *testing.T) {
 	q := fileQueue(t)
 	f := &flaky{Helpdesk: q, loseCreates: 1}
 	dir := t.TempDir()
-	audit := &auditLog{}
+	audit := &testaudit.Log{}
 	m := newManager(t, f, dir, managerOpts{audit: audit})
 	act(t, m, verdict("l-1", "e1", t0, sharing, "ticket", 0.8))
 	// Run until the lost create has happened, then "crash".
@@ -201,7 +202,7 @@ func TestOutboxLostAckNoDuplicate(t *testing.T) {
 	if m.TicketRef("l-1") != ts[0].Ref {
 		t.Errorf("TicketRef = %q, want %q", m.TicketRef("l-1"), ts[0].Ref)
 	}
-	if rows := audit.actions(verdictstore.ActionTicket); len(rows) != 1 || !strings.Contains(rows[0].Reason, "found") {
+	if rows := audit.Actions(verdictstore.ActionTicket); len(rows) != 1 || !strings.Contains(rows[0].Reason, "found") {
 		t.Errorf("audit rows %+v, want one adoption row", rows)
 	}
 }
@@ -211,7 +212,7 @@ func TestOutboxLostAckNoDuplicate(t *testing.T) {
 func TestSenderRetriesHelpdeskAndAuditFailures(t *testing.T) {
 	q := fileQueue(t)
 	f := &flaky{Helpdesk: q, failNext: 3}
-	audit := &auditLog{failing: 2}
+	audit := testaudit.Failing(2)
 	m := newManager(t, f, t.TempDir(), managerOpts{audit: audit})
 	defer m.Close()
 	act(t, m, verdict("r-1", "e1", t0, suspected, "ticket", 0.6))
@@ -304,7 +305,7 @@ func TestOutboxLockedByAnotherManager(t *testing.T) {
 // verdict opens a new ticket.
 func TestDecisionsFromFileQueue(t *testing.T) {
 	q := fileQueue(t)
-	audit := &auditLog{}
+	audit := &testaudit.Log{}
 	reg := prometheus.NewRegistry()
 	m := newManager(t, q, t.TempDir(), managerOpts{audit: audit, reg: reg})
 	defer m.Close()
@@ -338,7 +339,7 @@ func TestDecisionsFromFileQueue(t *testing.T) {
 	if len(got) != 1 || got[0].Outcome != OutcomeNotSharing || got[0].Reason != "Student child at university in Lyon." || got[0].Analyst != "ann" {
 		t.Fatalf("decisions %+v, want one not_sharing with its reason", got)
 	}
-	rows := audit.actions(verdictstore.ActionDecision)
+	rows := audit.Actions(verdictstore.ActionDecision)
 	if len(rows) != 1 || rows[0].Actor != "ann" || !strings.Contains(rows[0].Reason, "not_sharing: Student child") || rows[0].TicketRef != ref {
 		t.Fatalf("decision audit rows %+v", rows)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sharewatch/sharewatch/internal/testaudit"
 	"github.com/sharewatch/sharewatch/internal/testrt"
 )
 
@@ -81,7 +82,7 @@ func TestRTTicketLifecycle(t *testing.T) {
 	run := fmt.Sprintf("%d", time.Now().UnixNano()%1e9) // the shared RT outlives -count runs
 	a1, a2 := "rt-a1-"+run, "rt-a2-"+run
 	dir := t.TempDir()
-	audit := &auditLog{}
+	audit := &testaudit.Log{}
 
 	m := newManager(t, r, dir, managerOpts{audit: audit})
 	act(t, m, verdict(a1, "e1", t0, suspected, "ticket", 0.6))
