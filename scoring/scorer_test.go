@@ -34,6 +34,7 @@ var (
 	osloHotel      = netip.MustParsePrefix("84.208.20.0/24")
 	stockholmV6    = netip.MustParsePrefix("2001:2002:4e:100::/56")
 	neighbour      = netip.MustParsePrefix("81.228.9.0/24")
+	friendV6       = netip.MustParsePrefix("2001:2002:4e:9900::/56")
 )
 
 func testLocator() fakeLocator {
@@ -52,6 +53,7 @@ func testLocator() fakeLocator {
 		osloHotel:      pub("Oslo", "NO", 59.91, 10.75, 10, 2119),
 		stockholmV6:    pub("Stockholm", "SE", 59.33, 18.07, 100, 3301),
 		neighbour:      pub("Stockholm", "SE", 59.34, 18.05, 20, 3301),
+		friendV6:       pub("Stockholm", "SE", 59.33, 18.07, 100, 3301),
 	}
 }
 
@@ -199,6 +201,19 @@ func TestScenarios(t *testing.T) {
 				s.session("tablet", stockholmV6, evening(d, 19), 90*time.Minute)
 			}
 		}, wantMax: LabelOK},
+		{name: "same-ISP sharer on IPv6 only, beside a dual-stack home", build: func(s *script) {
+			// The home's IPv4 line can be the other half of one IPv6 line
+			// only: the owner's, used on the same days for weeks.
+			for d := 0; d < 21; d++ {
+				s.session("old-tv", stockholmHome, evening(d, 19), 2*time.Hour) // an IPv4-only TV
+				s.session("phone-b", stockholmV6, evening(d, 20), time.Hour)
+				s.session("tablet", stockholmV6, evening(d, 19), 90*time.Minute)
+			}
+			for d := 3; d < 21; d += 2 {
+				s.session("friend-tv", friendV6, evening(d, 19), 2*time.Hour)
+				s.session("friend-phone", friendV6, evening(d, 20), time.Hour)
+			}
+		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

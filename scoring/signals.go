@@ -94,18 +94,21 @@ func (a *account) households(now int64, bridge int64) *components {
 	// Dual stack: a home line has an IPv4 and an IPv6 network from the same
 	// ISP, and devices pick either. IPv6 ranges are often geolocated far
 	// coarser than IPv4 (to a region or another city), so distance says
-	// little here; the shared ASN and being used on the same days do. Each
-	// IPv6 line pairs with one IPv4 line only, the one used on most of the
-	// same days (then the one that appeared closest in time), so a friend
-	// on the same ISP in the same city is not merged into the owner's home
-	// through a shared neighbour.
+	// little here; the shared ASN and being used on the same days do.
+	// Pairing is one to one: the pairs used on most of the same days (then
+	// the ones that appeared closest in time) go first, and a line already
+	// paired takes no other. A friend on the same ISP in the same city whose
+	// devices all speak IPv6 is then not merged into the owner's home through
+	// the owner's IPv4 line. A home whose IPv6 prefix rotates loses nothing:
+	// its devices tie the prefixes together.
+	var cand [maxPlaces * maxPlaces / 4]stackPair
+	n := 0
 	for j := range a.places {
 		q := &a.places[j]
 		if !q.used || q.asn == 0 || !q.v6 {
 			continue
 		}
 		qdays := q.days.window(today, 64)
-		best, bestOverlap, bestGap := -1, -1, int64(math.MaxInt64)
 		for i := range a.places {
 			p := &a.places[i]
 			if !p.used || p.v6 || p.asn != q.asn || !mayBeSameSite(p, q) {
@@ -114,20 +117,55 @@ func (a *account) households(now int64, bridge int64) *components {
 			// The IPv4 side of the home is in use on the same days as
 			// the IPv6 side, for weeks; a line of the same ISP visited
 			// on an evening (a friend's) shares a day or two.
-			overlap := popcount(p.days.window(today, 64) & qdays)
 			gap := p.firstSeen - q.firstSeen
 			if gap < 0 {
 				gap = -gap
 			}
-			if overlap > bestOverlap || (overlap == bestOverlap && (gap < bestGap || (gap == bestGap && i < best))) {
-				best, bestOverlap, bestGap = i, overlap, gap
+			if n < len(cand) {
+				cand[n] = stackPair{v4: int8(i), v6: int8(j), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: gap}
+				n++
 			}
 		}
-		if best >= 0 {
-			c.union(c.nd+best, c.nd+j)
+	}
+	pairs := cand[:n]
+	// Insertion sort: a handful of candidates, no allocation.
+	for k := 1; k < len(pairs); k++ {
+		for m := k; m > 0 && pairs[m].before(pairs[m-1]); m-- {
+			pairs[m], pairs[m-1] = pairs[m-1], pairs[m]
 		}
 	}
+	var paired uint32
+	for _, pr := range pairs {
+		bi, bj := uint32(1)<<uint(pr.v4), uint32(1)<<uint(pr.v6)
+		if paired&(bi|bj) != 0 {
+			continue
+		}
+		paired |= bi | bj
+		c.union(c.nd+int(pr.v4), c.nd+int(pr.v6))
+	}
 	return c
+}
+
+// stackPair is a candidate IPv4/IPv6 pairing of one dual-stack home line.
+type stackPair struct {
+	v4, v6  int8
+	overlap int8 // days both were used, of the last 64
+	gap     int64
+}
+
+// before orders candidates: most shared days, then closest first-seen,
+// then slot order (deterministic).
+func (x stackPair) before(y stackPair) bool {
+	if x.overlap != y.overlap {
+		return x.overlap > y.overlap
+	}
+	if x.gap != y.gap {
+		return x.gap < y.gap
+	}
+	if x.v6 != y.v6 {
+		return x.v6 < y.v6
+	}
+	return x.v4 < y.v4
 }
 
 // household is what scoring knows about one cluster.
