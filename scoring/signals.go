@@ -101,6 +101,13 @@ func (a *account) households(now int64, bridge int64) *components {
 	// devices all speak IPv6 is then not merged into the owner's home through
 	// the owner's IPv4 line. A home whose IPv6 prefix rotates loses nothing:
 	// its devices tie the prefixes together.
+	v6 := false
+	for j := range a.places {
+		v6 = v6 || (a.places[j].used && a.places[j].v6 && a.places[j].asn != 0)
+	}
+	if !v6 {
+		return c
+	}
 	var cand [maxPlaces * maxPlaces / 4]stackPair
 	n := 0
 	for j := range a.places {
@@ -122,7 +129,7 @@ func (a *account) households(now int64, bridge int64) *components {
 				gap = -gap
 			}
 			if n < len(cand) {
-				cand[n] = stackPair{v4: int8(i), v6: int8(j), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: gap}
+				cand[n] = stackPair{v4: int8(i), v6: int8(j), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
 				n++
 			}
 		}
@@ -149,8 +156,8 @@ func (a *account) households(now int64, bridge int64) *components {
 // stackPair is a candidate IPv4/IPv6 pairing of one dual-stack home line.
 type stackPair struct {
 	v4, v6  int8
-	overlap int8 // days both were used, of the last 64
-	gap     int64
+	overlap int8   // days both were used, of the last 64
+	gap     uint32 // seconds between their first sightings
 }
 
 // before orders candidates: most shared days, then closest first-seen,
