@@ -1,10 +1,13 @@
 package evaluate
 
 import (
+	"hash/fnv"
 	"os"
+	"sort"
 	"testing"
 	"time"
 
+	"github.com/sharewatch/sharewatch/ingest"
 	"github.com/sharewatch/sharewatch/scoring"
 	"github.com/sharewatch/sharewatch/simulate"
 )
@@ -85,3 +88,91 @@ func TestGeneralisation(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestInputRobustness scores one population as a producer other than the
+// simulator might send it, and checks the verdicts hold: without session
+// ids (sessions fall back to devices), delivered up to five minutes out of
+// order, or as logins only (no heartbeats or logouts, so sessions are only
+// as long as the session timeout). Without user agents the figures are
+// logged and only loosely bounded: hotel TVs then no longer announce
+// themselves, and travellers who use one look like a friend's new
+// household for their first days (README, "How well it works").
+func TestInputRobustness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores a population five times")
+	}
+	pop := simulate.Config{Accounts: 400, Days: 30, Seed: 777}
+	base, err := RunPopulation(pop, scoring.Config{}, nil, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := base.Report.Model
+	t.Logf("as simulated: honest sharing %.2f%%, honest flagged %.2f%%, recall flagged %.1f%%, median TTD %s",
+		100*b.HonestSharing, 100*b.HonestFlagged, 100*b.RecallFlagged, b.TTDMedian)
+	each := func(f func(*ingest.Event) bool) Perturb {
+		return func(next func() (ingest.Event, bool)) func() (ingest.Event, bool) {
+			return func() (ingest.Event, bool) {
+				for {
+					ev, ok := next()
+					if !ok || f(&ev) {
+						return ev, ok
+					}
+				}
+			}
+		}
+	}
+	late := func(next func() (ingest.Event, bool)) func() (ingest.Event, bool) {
+		// Every event delayed by 0-5 minutes (a function of its id), then
+		// delivered in arrival order.
+		type arrival struct {
+			at int64
+			ev ingest.Event
+		}
+		var all []arrival
+		for ev, ok := next(); ok; ev, ok = next() {
+			h := fnv.New32a()
+			h.Write([]byte(ev.EventID))
+			all = append(all, arrival{ev.Time.UnixMilli() + int64(h.Sum32()%300_000), ev})
+		}
+		sort.SliceStable(all, func(i, j int) bool { return all[i].at < all[j].at })
+		i := 0
+		return func() (ingest.Event, bool) {
+			if i == len(all) {
+				return ingest.Event{}, false
+			}
+			i++
+			return all[i-1].ev, true
+		}
+	}
+	tests := []struct {
+		name    string
+		perturb Perturb
+		// how far each figure may move from the unperturbed run
+		honestFlagged, recallFlagged float64
+	}{
+		{"no session ids", each(func(ev *ingest.Event) bool { ev.SessionID = ""; return true }), 0.01, 0.02},
+		{"up to 5 minutes out of order", late, 0.01, 0.02},
+		{"logins only", each(func(ev *ingest.Event) bool { return ev.Type == ingest.TypeLogin }), 0.01, 0.03},
+		{"no user agents", each(func(ev *ingest.Event) bool { ev.UserAgent = ""; return true }), 0.05, 0.02},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := RunPerturbed(pop, scoring.Config{}, nil, t.TempDir(), tc.perturb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := r.Report.Model
+			t.Logf("honest sharing %.2f%%, honest flagged %.2f%%, recall flagged %.1f%%, median TTD %s",
+				100*m.HonestSharing, 100*m.HonestFlagged, 100*m.RecallFlagged, m.TTDMedian)
+			if m.HonestSharing > b.HonestSharing+0.005 {
+				t.Errorf("honest accounts flagged sharing: %.2f%%, %.2f%% as simulated", 100*m.HonestSharing, 100*b.HonestSharing)
+			}
+			if m.HonestFlagged > b.HonestFlagged+tc.honestFlagged {
+				t.Errorf("honest accounts flagged: %.2f%%, %.2f%% as simulated", 100*m.HonestFlagged, 100*b.HonestFlagged)
+			}
+			if m.RecallFlagged < b.RecallFlagged-tc.recallFlagged {
+				t.Errorf("recall at suspected: %.1f%%, %.1f%% as simulated", 100*m.RecallFlagged, 100*b.RecallFlagged)
+			}
+		})
+	}
+}

@@ -30,6 +30,22 @@ type Result struct {
 
 // RunPopulation is Run, returning the labels and summaries too.
 func RunPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(ev *ingest.Event, x *scoring.Features, shared bool)) (Result, error) {
+	return runPopulation(pop, sc, model, dir, tap, nil)
+}
+
+// Perturb rewrites a population's event stream before it is scored: given
+// the simulator's next-event function, it returns the one scoring reads
+// (dropping fields, dropping events, reordering them).
+type Perturb func(next func() (ingest.Event, bool)) func() (ingest.Event, bool)
+
+// RunPerturbed is RunPopulation over a rewritten event stream, to check
+// that verdicts hold when a producer sends less than the contract allows
+// or sends it in another order.
+func RunPerturbed(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, p Perturb) (Result, error) {
+	return runPopulation(pop, sc, model, dir, nil, p)
+}
+
+func runPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(ev *ingest.Event, x *scoring.Features, shared bool), perturb Perturb) (Result, error) {
 	stream, err := simulate.NewStream(pop)
 	if err != nil {
 		return Result{}, err
@@ -64,8 +80,12 @@ func RunPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model,
 	if err != nil {
 		return Result{}, err
 	}
+	next := stream.Next
+	if perturb != nil {
+		next = perturb(next)
+	}
 	for {
-		ev, ok := stream.Next()
+		ev, ok := next()
 		if !ok {
 			break
 		}
