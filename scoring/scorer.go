@@ -158,7 +158,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 			hs = a.householdSummary(c, day, 28) // new conflict marks
 		}
 	}
-	x, ev2 := s.features(a, hs, day, &obs)
+	x, ev2 := s.features(a, c, hs, day, &obs)
 	if s.tap != nil {
 		s.tap(ev, &x)
 	}
@@ -328,6 +328,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 				acc: obs.loc.AccuracyKM, country: obs.loc.Country, city: obs.loc.City,
 				firstSeen: now, used: true, v6: obs.loc.Network.Addr().Is6(), located: obs.trusted,
 			})
+			a.places[p].prev = int8(a.predecessor(d, p) + 1)
 			si = a.sessionIndex(skey)
 		}
 		pl := &a.places[p]
@@ -386,7 +387,7 @@ func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, 
 	}
 	anchoredRoot := func(root int) bool {
 		for p := range a.places {
-			if a.places[p].used && c.place(p) == root && a.anchor(p) {
+			if a.places[p].used && c.place(p) == root && a.anchor(c, p) {
 				return true
 			}
 		}
@@ -409,7 +410,7 @@ func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, 
 			a.places[cur.place].conflicts.add(day)
 			a.places[o.place].conflicts.add(day)
 		}
-		if concurrencyConflict(cur, o, c, a.anchor) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
+		if concurrencyConflict(cur, o, c, func(p int) bool { return a.anchor(c, p) }) && !a.linked(c, c.device(int(cur.dev)), c.device(int(o.dev)), primary) {
 			marked = true
 			a.places[cur.place].conflicts.add(day)
 			a.places[o.place].conflicts.add(day)
@@ -436,7 +437,7 @@ func (s *Scorer) concurrency(a *account, si int, c *components, hs []household, 
 }
 
 // features computes the model's inputs.
-func (s *Scorer) features(a *account, hs []household, day int32, obs *observation) (Features, evidence) {
+func (s *Scorer) features(a *account, c *components, hs []household, day int32, obs *observation) (Features, evidence) {
 	var x Features
 	var e evidence
 	e.primary = -1
@@ -477,7 +478,7 @@ func (s *Scorer) features(a *account, hs []household, day int32, obs *observatio
 	x[7] = math.Log1p(float64(a.teleports.count(day, 14)))
 	x[8] = math.Log1p(float64(max(0, e.foreignSpan-e.foreignDays)))
 	// Travel: the owner's household seen well away from its home.
-	if obs.trusted && int(obs.loc.AccuracyKM) <= s.cfg.TravelMaxAccuracyKM && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(obs.place) && !dualStackOf(&a.places[e.primary], &a.places[obs.place]) {
+	if obs.trusted && int(obs.loc.AccuracyKM) <= s.cfg.TravelMaxAccuracyKM && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(c, obs.place) && !dualStackOf(&a.places[e.primary], &a.places[obs.place]) {
 		hp := &a.places[e.primary]
 		lodging := a.places[obs.place].lodging
 		if own := householdOf(hs, obs.dev); lodging || (own >= 0 && hs[own].explained) {

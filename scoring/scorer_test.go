@@ -37,13 +37,19 @@ var (
 	friendV6       = netip.MustParsePrefix("2001:2002:4e:9900::/56")
 )
 
+// renumbered is the home line's address on day d when its ISP hands it a
+// new one every day (same ISP, same GeoIP position).
+func renumbered(d int) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{81, 228, byte(100 + d), 0}), 24)
+}
+
 func testLocator() fakeLocator {
 	pub := func(city, cc string, lat, lon float64, acc uint16, asn uint32) enrich.Location {
 		return enrich.Location{Kind: enrich.KindPublic, City: city, Country: cc, Lat: lat, Lon: lon, HasCoords: true, AccuracyKM: acc, ASN: asn}
 	}
 	vpn := pub("Amsterdam", "NL", 52.37, 4.89, 5, 9009)
 	vpn.Hosting = true
-	return fakeLocator{
+	f := fakeLocator{
 		stockholmHome:  pub("Stockholm", "SE", 59.33, 18.07, 20, 3301),
 		stockholmOther: pub("Stockholm", "SE", 59.33, 18.06, 20, 39651),
 		goteborgHotel:  pub("Göteborg", "SE", 57.71, 11.97, 10, 2119),
@@ -55,6 +61,10 @@ func testLocator() fakeLocator {
 		neighbour:      pub("Stockholm", "SE", 59.34, 18.05, 20, 3301),
 		friendV6:       pub("Stockholm", "SE", 59.33, 18.07, 100, 3301),
 	}
+	for d := 0; d < 32; d++ {
+		f[renumbered(d)] = pub("Stockholm", "SE", 59.33, 18.07, 20, 3301)
+	}
+	return f
 }
 
 // script builds sessions of events for one account.
@@ -214,6 +224,27 @@ func TestScenarios(t *testing.T) {
 				s.session("friend-phone", friendV6, evening(d, 20), time.Hour)
 			}
 		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
+		{name: "friend sharer beside a home whose ISP renumbers it every day", build: func(s *script) {
+			for d := 0; d < 21; d++ {
+				s.session("tv", renumbered(d), evening(d, 19), 2*time.Hour)
+				s.session("phone-a", renumbered(d), evening(d, 20), time.Hour)
+			}
+			for d := 3; d < 21; d += 2 {
+				s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
+				s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
+			}
+		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
+		{name: "household whose ISP renumbers it every day, phone on a trip", build: func(s *script) {
+			for d := 0; d < 21; d++ {
+				s.session("tv", renumbered(d), evening(d, 19), 2*time.Hour)
+				s.session("tablet", renumbered(d), evening(d, 20), time.Hour)
+				if d < 8 || d > 12 {
+					s.session("phone-a", renumbered(d), evening(d, 21), time.Hour)
+				} else {
+					s.session("phone-a", goteborgHotel, evening(d, 21), time.Hour)
+				}
+			}
+		}, wantMax: LabelTravel, wantLabel: LabelTravel},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

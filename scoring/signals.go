@@ -55,6 +55,19 @@ type components struct {
 	// a place of, the household with root r (computed on first use).
 	touch   [maxDevices]uint64
 	touched bool
+	// line[p] is the first place of the chain of renumbered addresses
+	// place p belongs to (itself when none); lineDays[r] the days (window
+	// bits, bit 0 = today) any place of chain r was used.
+	line     [maxPlaces]int8
+	lineDays [maxPlaces]uint64
+}
+
+// lineOf follows p's chain of predecessors to its first place.
+func (c *components) lineOf(p int) int {
+	for int(c.line[p]) != p {
+		p = int(c.line[p])
+	}
+	return p
 }
 
 func (c *components) find(x int) int {
@@ -86,8 +99,60 @@ func (a *account) households(now int64, bridge int64) *components {
 	for i := 0; i < len(a.devices)+len(a.places); i++ {
 		c.parent[i] = int8(i)
 	}
+	// Renumbered lines: a place and its predecessor, used on different
+	// days, are one line under two addresses. Only a line
+	// that is somebody's home counts: one a TV streams on, or one several
+	// devices share at once behind the home's router. A phone hopping
+	// through a carrier's addresses has each one to itself.
+	for q := range a.places {
+		c.line[q] = int8(q)
+	}
+	for q := range a.places {
+		pl := &a.places[q]
+		if !pl.used || pl.prev == 0 {
+			continue
+		}
+		// One line under two addresses uses one at a time: they share no
+		// day but the one it switched on. A friend's line and the
+		// owner's are in use on the same days.
+		if p := &a.places[pl.prev-1]; p.used && popcount(p.days.window(today, 64)&pl.days.window(today, 64)) <= 1 {
+			c.line[q] = pl.prev - 1
+		}
+	}
+	var shared uint32
+	for q := range a.places {
+		if pl := &a.places[q]; pl.used && (pl.fixed || popcount32(pl.devs) >= 2) {
+			shared |= 1 << uint(c.lineOf(q))
+		}
+	}
+	for q := range a.places {
+		if r := c.lineOf(q); shared&(1<<uint(r)) == 0 {
+			c.line[q] = int8(q)
+		}
+	}
+	for q := range a.places {
+		if p := int(c.line[q]); p != q {
+			c.union(c.nd+q, c.nd+p)
+		}
+	}
+	var chained uint32 // lines of more than one address
+	for q := range a.places {
+		if a.places[q].used {
+			r := c.lineOf(q)
+			c.lineDays[r] |= a.places[q].days.window(today, 64)
+			if r != q {
+				chained |= 1 << uint(r)
+			}
+		}
+	}
 	for _, e := range a.edges {
-		if e.days.total() >= 2 || now-e.lastSeen <= bridge {
+		persistent := e.days.total() >= 2 || now-e.lastSeen <= bridge
+		if r := c.lineOf(int(e.place)); !persistent && chained&(1<<uint(r)) != 0 {
+			// One day on each address of a renumbered line is still
+			// the device's home on several days.
+			persistent = a.lineUse(c, e.dev, r, today) >= 2
+		}
+		if persistent {
 			c.union(int(e.dev), c.nd+int(e.place))
 		}
 	}
@@ -175,6 +240,44 @@ func (x stackPair) before(y stackPair) bool {
 	return x.v4 < y.v4
 }
 
+// lineUse counts the days device d used any address of line r.
+func (a *account) lineUse(c *components, d uint8, r int, today int32) int {
+	var days uint64
+	for _, e := range a.edges {
+		if e.dev == d && c.lineOf(int(e.place)) == r {
+			days |= e.days.window(today, 64)
+		}
+	}
+	return popcount(days)
+}
+
+// predecessor returns the line that place q, just brought by device d,
+// may have replaced: the place of the same ISP and IP family whose GeoIP
+// position could be q's (uncertainty circles overlap) that d used most
+// recently; -1 when there is none.
+func (a *account) predecessor(d, q int) int {
+	nq := &a.places[q]
+	if nq.asn == 0 || !nq.located {
+		return -1
+	}
+	best, at := -1, int64(0)
+	for _, e := range a.edges {
+		p := int(e.place)
+		if int(e.dev) != d || p == q || e.lastSeen <= at {
+			continue
+		}
+		pl := &a.places[p]
+		if !pl.used || !pl.located || pl.asn != nq.asn || pl.v6 != nq.v6 {
+			continue
+		}
+		if SeparationKM(DistanceKM(float64(pl.lat), float64(pl.lon), float64(nq.lat), float64(nq.lon)), pl.acc, nq.acc) > 0 {
+			continue
+		}
+		best, at = p, e.lastSeen
+	}
+	return best
+}
+
 // household is what scoring knows about one cluster.
 type household struct {
 	root       int
@@ -222,7 +325,7 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		// Only persistent home lines say when a household was active: a
 		// phone hopping through a carrier's addresses or a one-off visit
 		// would otherwise stretch a household across the whole month.
-		if !a.anchor(p) {
+		if !a.anchor(c, p) {
 			continue
 		}
 		anchors |= 1 << uint(p)
@@ -231,7 +334,11 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		h.activeDays |= w
 		h.placeDays += popcount(w)
 		h.conflicts |= pl.conflicts.window(today, window)
-		if h.home < 0 || pl.days.total() > a.places[h.home].days.total() {
+		// Its home is the line used on most days (a renumbered line
+		// counts all its addresses; the newest address stands for it).
+		if h.home < 0 {
+			h.home = p
+		} else if n, m := popcount(c.lineDays[c.lineOf(p)]), popcount(c.lineDays[c.lineOf(h.home)]); n > m || (n == m && c.lineOf(p) == c.lineOf(h.home) && pl.lastSeen > a.places[h.home].lastSeen) {
 			h.home = p
 		}
 	}
@@ -401,9 +508,9 @@ func better(x, y household) bool {
 // account's devices hop around in (a mobile carrier's pool). In such a
 // network only a line that carries a good share of the network's use, on
 // three days or more, anchors a household.
-func (a *account) anchor(p int) bool {
+func (a *account) anchor(c *components, p int) bool {
 	pl := &a.places[p]
-	days := pl.days.total()
+	days := popcount(c.lineDays[c.lineOf(p)])
 	if days < 2 || pl.lodging {
 		// A hotel line is where somebody stays, not a home: whoever
 		// streams there is travelling.
@@ -412,7 +519,7 @@ func (a *account) anchor(p int) bool {
 	if pl.asn == 0 {
 		return true
 	}
-	n, total := a.networkUse(p)
+	n, total := a.networkUse(c, p)
 	if n < dynamicNetworks || pl.fixed {
 		// A TV or console does not ride a carrier's pool: a line it
 		// streams on is somebody's home, even in an ISP the account's
@@ -425,21 +532,23 @@ func (a *account) anchor(p int) bool {
 // dynamic reports whether place p belongs to an ISP whose lines the
 // account hops between (a mobile carrier's pool): its geolocation moves
 // with the carrier's addressing, not with the person.
-func (a *account) dynamic(p int) bool {
+func (a *account) dynamic(c *components, p int) bool {
 	if a.places[p].asn == 0 {
 		return false
 	}
-	n, _ := a.networkUse(p)
+	n, _ := a.networkUse(c, p)
 	return n >= dynamicNetworks
 }
 
 // networkUse counts the account's lines of place p's ISP (same ASN and IP
-// family) and their total days of use.
-func (a *account) networkUse(p int) (n, total int) {
+// family; a renumbered line counts once) and their total days of use.
+func (a *account) networkUse(c *components, p int) (n, total int) {
 	pl := &a.places[p]
 	for i := range a.places {
 		if a.places[i].used && a.places[i].asn == pl.asn && a.places[i].v6 == pl.v6 {
-			n++
+			if c.lineOf(i) == i {
+				n++
+			}
 			total += a.places[i].days.total()
 		}
 	}

@@ -176,8 +176,9 @@ func TestHouseholdsAndLinks(t *testing.T) {
 			es = append(es, graphEdge{0, i, []int32{int32(i), int32(i + 7)}})
 		}
 		a := buildAccount(ps, es, 1)
+		c := a.households(13*86400, 0)
 		for p := range a.places {
-			if a.anchor(p) {
+			if a.anchor(c, p) {
 				t.Errorf("carrier address %d anchors a household", p)
 			}
 		}

@@ -51,6 +51,12 @@ type place struct {
 	lodging   bool // a hotel's in-room TV streamed here: a stay, never a household's home
 	trusted   bool // an analyst decided the account is not shared while this line was in use
 	located   bool // lat/lon/acc are a usable location (not coarse)
+	// prev is 1 + the slot of the line this one may have replaced (0:
+	// none): the line of
+	// the same ISP and IP family, at the same GeoIP position, that the
+	// device which brought this one used last. A home whose ISP hands it a
+	// new address every day or every reconnect is one line, not thirty.
+	prev int8
 }
 
 // edge links a device to a place where it was seen.
@@ -185,6 +191,11 @@ func (a *account) addPlace(p place) int {
 		}
 	}
 	a.places[victim] = p
+	for i := range a.places {
+		if int(a.places[i].prev) == victim+1 {
+			a.places[i].prev = 0
+		}
+	}
 	return victim
 }
 
