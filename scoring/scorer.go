@@ -133,7 +133,10 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 		return v, false
 	}
 	loc := s.loc.Lookup(ev.IP)
-	day := dayOf(now)
+	if !a.tzSet && loc.Trusted() {
+		a.tz, a.tzSet = int32(math.Round(loc.Lon/15))*3600, true
+	}
+	day := a.dayOf(now)
 	if now > a.lastSeen {
 		a.lastSeen = now
 	}

@@ -35,6 +35,8 @@ var (
 	stockholmV6    = netip.MustParsePrefix("2001:2002:4e:100::/56")
 	neighbour      = netip.MustParsePrefix("81.228.9.0/24")
 	friendV6       = netip.MustParsePrefix("2001:2002:4e:9900::/56")
+	brooklynHome   = netip.MustParsePrefix("24.90.1.0/24")
+	queensFlat     = netip.MustParsePrefix("108.41.7.0/24")
 )
 
 // renumbered is the home line's address on day d when its ISP hands it a
@@ -60,6 +62,8 @@ func testLocator() fakeLocator {
 		stockholmV6:    pub("Stockholm", "SE", 59.33, 18.07, 100, 3301),
 		neighbour:      pub("Stockholm", "SE", 59.34, 18.05, 20, 3301),
 		friendV6:       pub("Stockholm", "SE", 59.33, 18.07, 100, 3301),
+		brooklynHome:   pub("Brooklyn", "US", 40.65, -73.95, 5, 12271),
+		queensFlat:     pub("Queens", "US", 40.73, -73.79, 5, 701),
 	}
 	for d := 0; d < 32; d++ {
 		f[renumbered(d)] = pub("Stockholm", "SE", 59.33, 18.07, 20, 3301)
@@ -245,6 +249,15 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		}, wantMax: LabelTravel, wantLabel: LabelTravel},
+		{name: "a new device streams one evening elsewhere in New York, across UTC midnight", build: func(s *script) {
+			// 19:00 in New York is 23:00 UTC: every evening spans two UTC
+			// days, but it is one evening.
+			for d := 0; d < 14; d++ {
+				s.session("tv", brooklynHome, evening(d, 23), 3*time.Hour)
+				s.session("phone", brooklynHome, evening(d, 23), 2*time.Hour)
+			}
+			s.session("guest-tablet", queensFlat, evening(6, 23), 3*time.Hour)
+		}, wantMax: LabelOK},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

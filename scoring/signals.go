@@ -94,7 +94,7 @@ func (c *components) place(p int) int  { return c.find(c.nd + p) }
 
 // Households clusters devices and places into households at time now.
 func (a *account) households(now int64, bridge int64) *components {
-	today := dayOf(now)
+	today := a.dayOf(now)
 	c := &components{nd: len(a.devices)}
 	for i := 0; i < len(a.devices)+len(a.places); i++ {
 		c.parent[i] = int8(i)

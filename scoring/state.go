@@ -80,7 +80,12 @@ type session struct {
 
 // account is the bounded state kept per account.
 type account struct {
-	lastSeen  int64
+	lastSeen int64
+	// tz is the account's clock offset in seconds (solar time at its first
+	// trusted location, whole hours), so its days run from local midnight
+	// to midnight: an evening at a friend's is one day, not two.
+	tz        int32
+	tzSet     bool
 	devices   []device
 	places    []place
 	edges     []edge
@@ -285,6 +290,9 @@ func fnv64(s string) uint64 {
 }
 
 func dayOf(unix int64) int32 { return int32(math.Floor(float64(unix) / 86400)) }
+
+// dayOf is the account's local day of unix time t.
+func (a *account) dayOf(t int64) int32 { return dayOf(t + int64(a.tz)) }
 
 // dedupWindow remembers event-id hashes for about span seconds of event
 // time in two generations: when event time passes the current
