@@ -1,13 +1,10 @@
 package evaluate
 
 import (
-	"hash/fnv"
 	"os"
-	"sort"
 	"testing"
 	"time"
 
-	"github.com/sharewatch/sharewatch/ingest"
 	"github.com/sharewatch/sharewatch/scoring"
 	"github.com/sharewatch/sharewatch/simulate"
 )
@@ -93,10 +90,11 @@ func TestMain(m *testing.M) { os.Exit(m.Run()) }
 // simulator might send it, and checks the verdicts hold: without session
 // ids (sessions fall back to devices), delivered up to five minutes out of
 // order, or as logins only (no heartbeats or logouts, so sessions are only
-// as long as the session timeout). Without user agents the figures are
-// logged and only loosely bounded: hotel TVs then no longer announce
-// themselves, and travellers who use one look like a friend's new
-// household for their first days (README, "How well it works").
+// as long as the session timeout). Without user agents, with hotel TVs
+// that do not announce a hospitality platform, and with browsers whose
+// device ids reset, the figures are logged and only loosely bounded: a
+// traveller's hotel TV then looks like a friend's new household for its
+// first days (README, "How well it works").
 func TestInputRobustness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores a population five times")
@@ -109,51 +107,18 @@ func TestInputRobustness(t *testing.T) {
 	b := base.Report.Model
 	t.Logf("as simulated: honest sharing %.2f%%, honest flagged %.2f%%, recall flagged %.1f%%, median TTD %s",
 		100*b.HonestSharing, 100*b.HonestFlagged, 100*b.RecallFlagged, b.TTDMedian)
-	each := func(f func(*ingest.Event) bool) Perturb {
-		return func(next func() (ingest.Event, bool)) func() (ingest.Event, bool) {
-			return func() (ingest.Event, bool) {
-				for {
-					ev, ok := next()
-					if !ok || f(&ev) {
-						return ev, ok
-					}
-				}
-			}
-		}
-	}
-	late := func(next func() (ingest.Event, bool)) func() (ingest.Event, bool) {
-		// Every event delayed by 0-5 minutes (a function of its id), then
-		// delivered in arrival order.
-		type arrival struct {
-			at int64
-			ev ingest.Event
-		}
-		var all []arrival
-		for ev, ok := next(); ok; ev, ok = next() {
-			h := fnv.New32a()
-			h.Write([]byte(ev.EventID))
-			all = append(all, arrival{ev.Time.UnixMilli() + int64(h.Sum32()%300_000), ev})
-		}
-		sort.SliceStable(all, func(i, j int) bool { return all[i].at < all[j].at })
-		i := 0
-		return func() (ingest.Event, bool) {
-			if i == len(all) {
-				return ingest.Event{}, false
-			}
-			i++
-			return all[i-1].ev, true
-		}
-	}
 	tests := []struct {
 		name    string
 		perturb Perturb
 		// how far each figure may move from the unperturbed run
 		honestFlagged, recallFlagged float64
 	}{
-		{"no session ids", each(func(ev *ingest.Event) bool { ev.SessionID = ""; return true }), 0.01, 0.02},
-		{"up to 5 minutes out of order", late, 0.01, 0.02},
-		{"logins only", each(func(ev *ingest.Event) bool { return ev.Type == ingest.TypeLogin }), 0.01, 0.03},
-		{"no user agents", each(func(ev *ingest.Event) bool { ev.UserAgent = ""; return true }), 0.05, 0.02},
+		{"no session ids", NoSessionIDs(), 0.01, 0.02},
+		{"up to 5 minutes out of order", Late(5 * time.Minute), 0.01, 0.02},
+		{"logins only", LoginsOnly(), 0.01, 0.03},
+		{"no user agents", NoUserAgents(), 0.05, 0.02},
+		{"hotel TVs with an ordinary smart-TV user agent", PlainHotelTVs(), 0.05, 0.02},
+		{"browser device ids reset weekly", BrowserIDReset(7 * 24 * time.Hour), 0.03, 0.02},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

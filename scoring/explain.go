@@ -193,6 +193,10 @@ var fixedMarkers = []string{
 	"netcast", "vidaa", "playstation", "xbox", "nintendo", "philipstv",
 }
 
+// LodgingUserAgent reports whether ua is a hospitality TV platform's (an
+// in-room TV: a stay, never a home).
+func LodgingUserAgent(ua string) bool { return guessKind(ua) == kindLodgingTV }
+
 // guessKind maps a user agent to a device kind.
 func guessKind(ua string) uint8 {
 	u := strings.ToLower(ua)
