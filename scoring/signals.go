@@ -99,11 +99,30 @@ func (a *account) households(now int64, bridge int64) *components {
 	for i := 0; i < len(a.devices)+len(a.places); i++ {
 		c.parent[i] = int8(i)
 	}
-	// Renumbered lines: a place and its predecessor, used on different
-	// days, are one line under two addresses. Only a line
-	// that is somebody's home counts: one a TV streams on, or one several
-	// devices share at once behind the home's router. A phone hopping
-	// through a carrier's addresses has each one to itself.
+	chained := a.renumberedLines(c, today)
+	for _, e := range a.edges {
+		persistent := e.days.total() >= 2 || now-e.lastSeen <= bridge
+		if r := c.lineOf(int(e.place)); !persistent && chained&(1<<uint(r)) != 0 {
+			// One day on each address of a renumbered line is still
+			// the device's home on several days.
+			persistent = a.lineUse(c, e.dev, r, today) >= 2
+		}
+		if persistent {
+			c.union(int(e.dev), c.nd+int(e.place))
+		}
+	}
+	a.pairDualStack(c, today)
+	return c
+}
+
+// renumberedLines fills c.line and c.lineDays and joins the addresses of
+// each renumbered line in c; it returns the lines (by first place) that
+// have more than one address. A place and its predecessor, used on
+// different days, are one line under two addresses. Only a line that is
+// somebody's home counts: one a TV streams on, or one several devices
+// share at once behind the home's router. A phone hopping through a
+// carrier's addresses has each one to itself.
+func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 	for q := range a.places {
 		c.line[q] = int8(q)
 	}
@@ -119,59 +138,49 @@ func (a *account) households(now int64, bridge int64) *components {
 			c.line[q] = pl.prev - 1
 		}
 	}
+	var root [maxPlaces]int8
 	var shared uint32
 	for q := range a.places {
+		root[q] = int8(c.lineOf(q))
 		if pl := &a.places[q]; pl.used && (pl.fixed || popcount32(pl.devs) >= 2) {
-			shared |= 1 << uint(c.lineOf(q))
+			shared |= 1 << uint(root[q])
 		}
 	}
 	for q := range a.places {
-		if r := c.lineOf(q); shared&(1<<uint(r)) == 0 {
-			c.line[q] = int8(q)
+		r := int(root[q])
+		if shared&(1<<uint(r)) == 0 {
+			r = q
 		}
-	}
-	for q := range a.places {
-		if p := int(c.line[q]); p != q {
-			c.union(c.nd+q, c.nd+p)
+		c.line[q] = int8(r) // flattened: lineOf is one step from here on
+		if r != q {
+			c.union(c.nd+q, c.nd+r)
+			chained |= 1 << uint(r)
 		}
-	}
-	var chained uint32 // lines of more than one address
-	for q := range a.places {
 		if a.places[q].used {
-			r := c.lineOf(q)
 			c.lineDays[r] |= a.places[q].days.window(today, 64)
-			if r != q {
-				chained |= 1 << uint(r)
-			}
 		}
 	}
-	for _, e := range a.edges {
-		persistent := e.days.total() >= 2 || now-e.lastSeen <= bridge
-		if r := c.lineOf(int(e.place)); !persistent && chained&(1<<uint(r)) != 0 {
-			// One day on each address of a renumbered line is still
-			// the device's home on several days.
-			persistent = a.lineUse(c, e.dev, r, today) >= 2
-		}
-		if persistent {
-			c.union(int(e.dev), c.nd+int(e.place))
-		}
-	}
-	// Dual stack: a home line has an IPv4 and an IPv6 network from the same
-	// ISP, and devices pick either. IPv6 ranges are often geolocated far
-	// coarser than IPv4 (to a region or another city), so distance says
-	// little here; the shared ASN and being used on the same days do.
-	// Pairing is one to one: the pairs used on most of the same days (then
-	// the ones that appeared closest in time) go first, and a line already
-	// paired takes no other. A friend on the same ISP in the same city whose
-	// devices all speak IPv6 is then not merged into the owner's home through
-	// the owner's IPv4 line. A home whose IPv6 prefix rotates loses nothing:
-	// its devices tie the prefixes together.
+	return chained
+}
+
+// pairDualStack joins in c the IPv4 and IPv6 sides of dual-stack home
+// lines. A home line has an IPv4 and an IPv6 network from the same
+// ISP, and devices pick either. IPv6 ranges are often geolocated far
+// coarser than IPv4 (to a region or another city), so distance says
+// little here; the shared ASN and being used on the same days do.
+// Pairing is one to one: the pairs used on most of the same days (then
+// the ones that appeared closest in time) go first, and a line already
+// paired takes no other. A friend on the same ISP in the same city whose
+// devices all speak IPv6 is then not merged into the owner's home through
+// the owner's IPv4 line. A home whose IPv6 prefix rotates loses nothing:
+// its devices tie the prefixes together.
+func (a *account) pairDualStack(c *components, today int32) {
 	v6 := false
 	for j := range a.places {
 		v6 = v6 || (a.places[j].used && a.places[j].v6 && a.places[j].asn != 0)
 	}
 	if !v6 {
-		return c
+		return
 	}
 	var cand [maxPlaces * maxPlaces / 4]stackPair
 	n := 0
@@ -215,7 +224,6 @@ func (a *account) households(now int64, bridge int64) *components {
 		paired |= bi | bj
 		c.union(c.nd+int(pr.v4), c.nd+int(pr.v6))
 	}
-	return c
 }
 
 // stackPair is a candidate IPv4/IPv6 pairing of one dual-stack home line.
