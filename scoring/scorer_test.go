@@ -134,6 +134,15 @@ func atHome(s *script, days int) {
 	}
 }
 
+// friendEveryOtherDay adds a friend's household streaming on a TV and a
+// phone at net every other evening from day 3 to day 20.
+func friendEveryOtherDay(s *script, net netip.Prefix) {
+	for d := 3; d < 21; d += 2 {
+		s.session("friend-tv", net, evening(d, 19), 2*time.Hour)
+		s.session("friend-phone", net, evening(d, 20), time.Hour)
+	}
+}
+
 func peak(vs []Verdict) (Label, float64) {
 	var l Label
 	var p float64
@@ -188,10 +197,7 @@ func TestScenarios(t *testing.T) {
 		}, wantMax: LabelTravel, wantLabel: LabelTravel},
 		{name: "friend sharer whom the owner visits once", build: func(s *script) {
 			atHome(s, 21)
-			for d := 3; d < 21; d += 2 {
-				s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
-				s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
-			}
+			friendEveryOtherDay(s, malmoFriend)
 			s.session("phone-a", malmoFriend, evening(5, 22), time.Hour) // an evening at the friend's
 		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
 		{name: "traveller whose own devices were never at home: stays in two cities", build: func(s *script) {
@@ -223,20 +229,14 @@ func TestScenarios(t *testing.T) {
 				s.session("phone-b", stockholmV6, evening(d, 20), time.Hour)
 				s.session("tablet", stockholmV6, evening(d, 19), 90*time.Minute)
 			}
-			for d := 3; d < 21; d += 2 {
-				s.session("friend-tv", friendV6, evening(d, 19), 2*time.Hour)
-				s.session("friend-phone", friendV6, evening(d, 20), time.Hour)
-			}
+			friendEveryOtherDay(s, friendV6)
 		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
 		{name: "friend sharer beside a home whose ISP renumbers it every day", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				s.session("tv", renumbered(d), evening(d, 19), 2*time.Hour)
 				s.session("phone-a", renumbered(d), evening(d, 20), time.Hour)
 			}
-			for d := 3; d < 21; d += 2 {
-				s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
-				s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
-			}
+			friendEveryOtherDay(s, malmoFriend)
 		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
 		{name: "household whose ISP renumbers it every day, phone on a trip", build: func(s *script) {
 			for d := 0; d < 21; d++ {
@@ -276,10 +276,7 @@ func TestScenarios(t *testing.T) {
 		}, wantMax: LabelOK},
 		{name: "friend sharer", build: func(s *script) {
 			atHome(s, 21)
-			for d := 3; d < 21; d += 2 {
-				s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
-				s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
-			}
+			friendEveryOtherDay(s, malmoFriend)
 		}, wantMin: LabelSuspectedSharing, wantMax: LabelSharing},
 		{name: "same-city sharer", build: func(s *script) {
 			atHome(s, 21)
