@@ -22,6 +22,12 @@ type simFlags struct {
 	seed           uint64
 	profile        string
 	start          string
+	// knobs override single parameters of the profile; zero keeps the
+	// profile's value.
+	heartbeat time.Duration
+	knobs     struct {
+		accuracy, rate, devices, mobile, trips, sharer, departure, jitter float64
+	}
 }
 
 func (f *simFlags) register(fs *flag.FlagSet, accounts, days int) {
@@ -30,6 +36,25 @@ func (f *simFlags) register(fs *flag.FlagSet, accounts, days int) {
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed; the same flags give byte-identical output")
 	fs.StringVar(&f.profile, "profile", "default", "parameter profile: default or alt (changed parameters, for generalisation checks)")
 	fs.StringVar(&f.start, "start", "2026-10-01T00:00:00Z", "first simulated day (RFC 3339)")
+	// One flag per knob, so a sweep can change one parameter of a profile
+	// at a time and see which one a detector is sensitive to.
+	fs.DurationVar(&f.heartbeat, "heartbeat", 0, "clients' heartbeat interval (0: the profile's)")
+	k := &f.knobs
+	for _, o := range []struct {
+		v          *float64
+		name, help string
+	}{
+		{&k.accuracy, "accuracy-scale", "multiplies every accuracy radius (synthetic GeoIP only)"},
+		{&k.rate, "session-rate", "multiplies how often everyone streams"},
+		{&k.devices, "devices-scale", "multiplies the owner household's number of devices"},
+		{&k.mobile, "mobile-share", "multiplies the share of sessions on mobile data"},
+		{&k.trips, "trip-rate", "multiplies the number of trips travellers take"},
+		{&k.sharer, "sharer-activity", "mean sessions a week of a friend sharer's household"},
+		{&k.departure, "departure-p", "chance a traveller streams at home on a device they take along, before leaving"},
+		{&k.jitter, "residential-jitter-km", "largest distance of a residential network's location from its city centre (synthetic GeoIP only)"},
+	} {
+		fs.Float64Var(o.v, o.name, 0, o.help+" (0: the profile's)")
+	}
 }
 
 func (f *simFlags) config() (simulate.Config, error) {
@@ -37,7 +62,13 @@ func (f *simFlags) config() (simulate.Config, error) {
 	if err != nil {
 		return simulate.Config{}, fmt.Errorf("--start: %w", err)
 	}
-	c := simulate.Config{Accounts: f.accounts, Days: f.days, Seed: f.seed, Profile: f.profile, Start: t}
+	k := f.knobs
+	c := simulate.Config{
+		Accounts: f.accounts, Days: f.days, Seed: f.seed, Profile: f.profile, Start: t,
+		HeartbeatEvery: f.heartbeat, AccuracyScale: k.accuracy, SessionRateScale: k.rate,
+		DevicesScale: k.devices, MobileShareScale: k.mobile, TripRate: k.trips,
+		SharerActivity: k.sharer, DepartureSessionP: k.departure, ResidentialJitterKM: k.jitter,
+	}
 	return c, c.Validate()
 }
 
