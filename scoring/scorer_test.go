@@ -258,6 +258,13 @@ func TestScenarios(t *testing.T) {
 			}
 			s.session("guest-tablet", queensFlat, evening(6, 23), 3*time.Hour)
 		}, wantMax: LabelOK},
+		{name: "a guest streams one late evening elsewhere in the city, past local midnight", build: func(s *script) {
+			// 21:00 to 01:30 in Stockholm, while the household streams at
+			// home: one evening, although it touches two calendar days.
+			atHome(s, 14)
+			s.session("guest-tablet", stockholmOther, evening(6, 20), 270*time.Minute)
+			s.session("guest-phone", stockholmOther, evening(6, 21), 3*time.Hour)
+		}, wantMax: LabelOK},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

@@ -291,8 +291,12 @@ func fnv64(s string) uint64 {
 
 func dayOf(unix int64) int32 { return int32(math.Floor(float64(unix) / 86400)) }
 
-// dayOf is the account's local day of unix time t.
-func (a *account) dayOf(t int64) int32 { return dayOf(t + int64(a.tz)) }
+// dayStarts is when, in local time, one streaming day ends and the next
+// begins: an evening that runs past midnight is one evening, not two days.
+const dayStarts = 5 * 3600
+
+// dayOf is the account's local streaming day of unix time t.
+func (a *account) dayOf(t int64) int32 { return dayOf(t + int64(a.tz) - dayStarts) }
 
 // dedupWindow remembers event-id hashes for about span seconds of event
 // time in two generations: when event time passes the current
