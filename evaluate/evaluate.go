@@ -81,6 +81,10 @@ type Detector struct {
 	TTDMedian, TTDP90 time.Duration
 	TTDCount          int
 	EarlyFlags        int
+	// WarmupStarts counts sharing accounts whose sharing began before the
+	// summaries' warm-up ended: they count for recall, not for
+	// time-to-detect (the scorer did not record when it first saw them).
+	WarmupStarts int
 }
 
 // Counts are per-scenario tallies.
@@ -92,6 +96,8 @@ type Counts struct {
 type Report struct {
 	Accounts, Missing int
 	Model, Baseline   Detector
+	// CountedFrom is the end of the scorer's warm-up, if there was one.
+	CountedFrom *time.Time
 }
 
 // Evaluate joins labels and summaries by account id. Accounts with a label
@@ -108,13 +114,16 @@ func Evaluate(labels []Label, sums []scoring.AccountSummary) Report {
 		s := byID[l.AccountID]
 		if s == nil {
 			r.Missing++
-			model.add(l, false, false, nil)
-			base.add(l, false, false, nil)
+			model.add(l, false, false, nil, nil)
+			base.add(l, false, false, nil, nil)
 			continue
 		}
-		model.add(l, s.Verdict == scoring.LabelSharing, s.Verdict.Flagged(), s.FirstFlagged)
+		if s.CountedFrom != nil {
+			r.CountedFrom = s.CountedFrom
+		}
+		model.add(l, s.Verdict == scoring.LabelSharing, s.Verdict.Flagged(), s.FirstFlagged, s.CountedFrom)
 		bf := s.ImpossibleTravel != nil
-		base.add(l, bf, bf, s.ImpossibleTravel)
+		base.add(l, bf, bf, s.ImpossibleTravel, s.CountedFrom)
 	}
 	r.Model, r.Baseline = model.result(), base.result()
 	return r
@@ -127,10 +136,10 @@ type tally struct {
 	travel, travelS             int
 	sharing, sharingS, sharingF int
 	ttd                         []float64
-	early                       int
+	early, warm                 int
 }
 
-func (t *tally) add(l Label, sharing, flagged bool, first *time.Time) {
+func (t *tally) add(l Label, sharing, flagged bool, first, countedFrom *time.Time) {
 	if t.scen == nil {
 		t.scen = map[string]*Counts{}
 	}
@@ -166,9 +175,13 @@ func (t *tally) add(l Label, sharing, flagged bool, first *time.Time) {
 	if sharing {
 		t.sharingS++
 	}
+	warm := countedFrom != nil && l.SharingStart != nil && l.SharingStart.Before(*countedFrom)
+	if warm {
+		t.warm++
+	}
 	if flagged {
 		t.sharingF++
-		if first != nil && l.SharingStart != nil {
+		if first != nil && l.SharingStart != nil && !warm {
 			d := first.Sub(*l.SharingStart)
 			if d < 0 {
 				t.early++
@@ -197,6 +210,7 @@ func (t *tally) result() Detector {
 		RecallFlagged:    frac(t.sharingF, t.sharing),
 		TTDCount:         len(t.ttd),
 		EarlyFlags:       t.early,
+		WarmupStarts:     t.warm,
 	}
 	if len(t.ttd) > 0 {
 		sort.Float64s(t.ttd)
@@ -270,6 +284,9 @@ func (r Report) Write(w io.Writer, scenarioOrder []string) error {
 	fmt.Fprintf(tw, "median time-to-detect\t<= 72h\t%s\t%s\t\n", dur(m.TTDMedian, m.TTDCount), dur(b.TTDMedian, b.TTDCount))
 	fmt.Fprintf(tw, "p90 time-to-detect\t\t%s\t%s\t\n", dur(m.TTDP90, m.TTDCount), dur(b.TTDP90, b.TTDCount))
 	fmt.Fprintf(tw, "sharing accounts flagged before sharing began\t\t%d\t%d\t\n", m.EarlyFlags, b.EarlyFlags)
+	if r.CountedFrom != nil {
+		fmt.Fprintf(tw, "sharing began in the warm-up (recall only, not timed)\t\t%d\t%d\t\n", m.WarmupStarts, b.WarmupStarts)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -280,6 +297,9 @@ func (r Report) Write(w io.Writer, scenarioOrder []string) error {
 	missing := ""
 	if r.Missing > 0 {
 		missing = fmt.Sprintf(", %d without events", r.Missing)
+	}
+	if r.CountedFrom != nil {
+		missing += ", counted from " + r.CountedFrom.Format(time.RFC3339) + " after a warm-up"
 	}
 	_, err := fmt.Fprintf(w, "\ntargets: %s (%d accounts%s)\n", verdict, r.Accounts, missing)
 	return err

@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,44 @@ func TestEvaluateCounts(t *testing.T) {
 	check("baseline recall", b.RecallFlagged, 1.0/3)
 	if r.Missing != 1 {
 		t.Errorf("missing = %d, want 1", r.Missing)
+	}
+}
+
+// With a warm-up, sharers whose sharing began before it ended count for
+// recall but not for time-to-detect, and the report says so.
+func TestEvaluateWarmup(t *testing.T) {
+	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { x := t0.Add(time.Duration(h) * time.Hour); return &x }
+	from := at(14 * 24)
+	labels := []Label{
+		{AccountID: "h1", Scenario: "household"},
+		{AccountID: "early", Scenario: "friend_sharer", Sharing: true, SharingStart: at(24)},
+		{AccountID: "late", Scenario: "friend_sharer", Sharing: true, SharingStart: at(20 * 24)},
+	}
+	sums := []scoring.AccountSummary{
+		{AccountID: "h1", Verdict: scoring.LabelOK, CountedFrom: from},
+		// Flagged in the warm-up and still flagged after: the summary's
+		// first flag is the first counted one, days after sharing began.
+		{AccountID: "early", Verdict: scoring.LabelSharing, FirstFlagged: at(14*24 + 1), CountedFrom: from},
+		{AccountID: "late", Verdict: scoring.LabelSuspectedSharing, FirstFlagged: at(20*24 + 30), CountedFrom: from},
+	}
+	r := Evaluate(labels, sums)
+	m := r.Model
+	if m.RecallFlagged != 1 || m.TTDCount != 1 || m.TTDMedian != 30*time.Hour || m.WarmupStarts != 1 || m.EarlyFlags != 0 {
+		t.Errorf("recall %v, ttd count %d median %s, warm-up starts %d, early %d; want 1, 1, 30h, 1, 0",
+			m.RecallFlagged, m.TTDCount, m.TTDMedian, m.WarmupStarts, m.EarlyFlags)
+	}
+	if r.CountedFrom == nil || !r.CountedFrom.Equal(*from) {
+		t.Errorf("report counted from %v, want %v", r.CountedFrom, from)
+	}
+	var out strings.Builder
+	if err := r.Write(&out, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sharing began in the warm-up", "counted from 2026-10-15T00:00:00Z after a warm-up"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

@@ -70,6 +70,8 @@ type StageOptions struct {
 	Outputs bool
 	// KeepSummaries keeps evicted accounts' summaries (batch mode).
 	KeepSummaries bool
+	// CountFrom ends a warm-up: see scoring.Options.CountFrom.
+	CountFrom time.Time
 	// Locator overrides the GeoIP enricher (tests).
 	Locator scoring.Locator
 	// ExtraWriters are added to the configured verdict writers.
@@ -93,7 +95,7 @@ func BuildStages(ctx context.Context, cfg config.Config, o StageOptions) (*Stage
 		st.closers = append(st.closers, e)
 		loc = e
 	}
-	sc, err := scoring.New(cfg.Scoring, scoring.Options{Locator: loc, Logger: o.Logger, Registerer: o.Registry, KeepSummaries: o.KeepSummaries})
+	sc, err := scoring.New(cfg.Scoring, scoring.Options{Locator: loc, Logger: o.Logger, Registerer: o.Registry, KeepSummaries: o.KeepSummaries, CountFrom: o.CountFrom})
 	if err != nil {
 		st.Close()
 		return nil, err

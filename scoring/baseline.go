@@ -22,7 +22,7 @@ func (s *Scorer) baseline(a *account, ev *ingest.Event, loc *enrich.Location, no
 	}
 	if a.baseHas && now-a.baseAt >= baselineMinGap {
 		d := DistanceKM(float64(a.baseLat), float64(a.baseLon), loc.Lat, loc.Lon)
-		if d > baselineMinKM && d/(float64(now-a.baseAt)/3600) > baselineSpeedKMH && a.baseFlagged == 0 {
+		if d > baselineMinKM && d/(float64(now-a.baseAt)/3600) > baselineSpeedKMH && a.baseFlagged == 0 && now >= s.countFrom {
 			a.baseFlagged = now
 		}
 	}

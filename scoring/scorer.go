@@ -33,6 +33,12 @@ type Options struct {
 	// Tap, when set, sees every event's features before scoring; the
 	// model fitter uses it to collect training data.
 	Tap func(ev *ingest.Event, x *Features)
+	// CountFrom, when set, is a warm-up's end: events before it build the
+	// accounts' state (as a replay of past weeks would) but do not count in
+	// the account summaries' peak verdict, first flag or impossible-travel
+	// time. An evaluation then measures accounts with history, not a
+	// start from nothing.
+	CountFrom time.Time
 }
 
 // Scorer holds per-account state and scores events. It is not safe for
@@ -47,6 +53,8 @@ type Scorer struct {
 	accounts map[string]*account
 	evicted  map[string]AccountSummary
 	tap      func(ev *ingest.Event, x *Features)
+	// countFrom is Options.CountFrom in unix seconds (0: count everything).
+	countFrom int64
 
 	dedup     dedupWindow
 	teachMu   sync.Mutex
@@ -99,6 +107,9 @@ func New(cfg Config, opts Options) (*Scorer, error) {
 		dedup:    dedupWindow{span: int64(cfg.DedupWindow / time.Second)},
 	}
 	s.tap = opts.Tap
+	if !opts.CountFrom.IsZero() {
+		s.countFrom = opts.CountFrom.Unix()
+	}
 	if opts.KeepSummaries {
 		s.evicted = make(map[string]AccountSummary)
 	}
@@ -509,10 +520,13 @@ type evidence struct {
 func (s *Scorer) remember(a *account, v *Verdict, now int64) {
 	a.lastScore = float32(v.Score)
 	a.lastLabel = v.Verdict
+	if now < s.countFrom {
+		return // warm-up: state only
+	}
 	if v.Verdict.Flagged() && a.firstFlagged == 0 {
 		a.firstFlagged = now
 	}
-	if float32(v.Score) > a.peak || a.events == 1 || (v.Verdict > a.peakLabel) {
+	if float32(v.Score) > a.peak || a.peakExplain == "" || (v.Verdict > a.peakLabel) {
 		a.peak = float32(v.Score)
 		a.peakLabel = v.Verdict
 		a.peakReasons = v.Reasons
@@ -568,7 +582,7 @@ func (s *Scorer) StateBytes() int {
 
 func (s *Scorer) evict(id string, a *account) {
 	if s.evicted != nil {
-		s.evicted[id] = summaryOf(id, a)
+		s.evicted[id] = summaryOf(id, a, s.countFrom)
 	}
 	delete(s.accounts, id)
 	s.m.evictions.Inc()
@@ -579,7 +593,7 @@ func (s *Scorer) evict(id string, a *account) {
 func (s *Scorer) Summaries() []AccountSummary {
 	out := make([]AccountSummary, 0, len(s.accounts)+len(s.evicted))
 	for id, a := range s.accounts {
-		out = append(out, summaryOf(id, a))
+		out = append(out, summaryOf(id, a, s.countFrom))
 	}
 	for _, sum := range s.evicted {
 		if _, live := s.accounts[sum.AccountID]; !live {
@@ -590,7 +604,7 @@ func (s *Scorer) Summaries() []AccountSummary {
 	return out
 }
 
-func summaryOf(id string, a *account) AccountSummary {
+func summaryOf(id string, a *account, countFrom int64) AccountSummary {
 	sum := AccountSummary{
 		AccountID:   id,
 		Verdict:     a.peakLabel,
@@ -609,6 +623,10 @@ func summaryOf(id string, a *account) AccountSummary {
 	if a.baseFlagged != 0 {
 		t := time.Unix(a.baseFlagged, 0).UTC()
 		sum.ImpossibleTravel = &t
+	}
+	if countFrom != 0 {
+		t := time.Unix(countFrom, 0).UTC()
+		sum.CountedFrom = &t
 	}
 	if sum.Reasons == nil {
 		sum.Reasons = []string{}

@@ -78,6 +78,7 @@ type script struct {
 	events []ingest.Event
 	n      int
 	ua     map[string]string // user agent per device, if any
+	opts   Options           // Locator defaults to testLocator()
 }
 
 func (s *script) session(dev string, net netip.Prefix, start time.Time, dur time.Duration) {
@@ -97,7 +98,10 @@ func (s *script) session(dev string, net netip.Prefix, start time.Time, dur time
 func (s *script) run(t *testing.T) (*Scorer, []Verdict) {
 	t.Helper()
 	sortEvents(s.events)
-	sc, err := New(Config{}, Options{Locator: testLocator()})
+	if s.opts.Locator == nil {
+		s.opts.Locator = testLocator()
+	}
+	sc, err := New(Config{}, s.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,5 +355,46 @@ func TestTeachClearsTheHouseholdPattern(t *testing.T) {
 	}
 	if after.Flagged() {
 		t.Errorf("after a not-sharing decision the same pattern is still flagged %s", after)
+	}
+}
+
+// A warm-up builds state without counting: the summary's verdict and first
+// flag come from events at or after CountFrom only.
+func TestCountFrom(t *testing.T) {
+	build := func(from time.Time) AccountSummary {
+		s := &script{t: t, acct: "a-1", opts: Options{CountFrom: from}}
+		atHome(s, 21)
+		friendEveryOtherDay(s, malmoFriend)
+		sc, vs := s.run(t)
+		if got, _ := peak(vs); got < LabelSuspectedSharing {
+			t.Fatalf("the friend is not flagged at all (peak %s); the test needs a flagged account", got)
+		}
+		sums := sc.Summaries()
+		if len(sums) != 1 {
+			t.Fatalf("%d summaries, want 1", len(sums))
+		}
+		return sums[0]
+	}
+	all := build(time.Time{})
+	if all.CountedFrom != nil || all.FirstFlagged == nil || !all.Verdict.Flagged() {
+		t.Fatalf("without a warm-up: counted from %v, first flagged %v, verdict %s", all.CountedFrom, all.FirstFlagged, all.Verdict)
+	}
+	// Warm-up ends after the first flag: the account is still flagged
+	// (the state says so), first flagged at the first event counted.
+	from := all.FirstFlagged.Add(48 * time.Hour)
+	warm := build(from)
+	if warm.CountedFrom == nil || !warm.CountedFrom.Equal(from) {
+		t.Errorf("counted from %v, want %v", warm.CountedFrom, from)
+	}
+	if !warm.Verdict.Flagged() || warm.FirstFlagged == nil || warm.FirstFlagged.Before(from) {
+		t.Errorf("after a warm-up: verdict %s, first flagged %v, want flagged at or after %v", warm.Verdict, warm.FirstFlagged, from)
+	}
+	// Warm-up past the last event: nothing counted.
+	late := build(evening(40, 0))
+	if late.Verdict.Flagged() || late.FirstFlagged != nil || late.ImpossibleTravel != nil {
+		t.Errorf("warm-up past every event: verdict %s, first flagged %v, impossible travel %v; want nothing counted", late.Verdict, late.FirstFlagged, late.ImpossibleTravel)
+	}
+	if late.LastVerdict != all.LastVerdict || late.Events != all.Events {
+		t.Errorf("the warm-up changed the state: last verdict %s / %s, events %d / %d", late.LastVerdict, all.LastVerdict, late.Events, all.Events)
 	}
 }

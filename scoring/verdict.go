@@ -90,4 +90,8 @@ type AccountSummary struct {
 	// ImpossibleTravel is when the naive impossible-travel rule (900 km/h,
 	// over 100 km, at least 5 min apart) first fired, for comparison.
 	ImpossibleTravel *time.Time `json:"impossible_travel_first"`
+	// CountedFrom is the end of the warm-up (Options.CountFrom) when there
+	// was one: the verdict, first flag and impossible-travel time count
+	// only events from then on.
+	CountedFrom *time.Time `json:"counted_from,omitempty"`
 }

@@ -155,6 +155,31 @@ func TestSimulateScoreEval(t *testing.T) {
 			t.Errorf("no figures table with targets in:\n%s", out)
 		}
 	})
+
+	t.Run("warm-up", func(t *testing.T) {
+		out, stderr, err := invoke(t, cmdScore, events, append(geoip, "--accounts", path("warm.jsonl"), "--count-from", "2026-10-04T00:00:00Z")...)
+		if err != nil {
+			t.Fatalf("score --count-from: %v\n%s", err, stderr)
+		}
+		if out != refOut {
+			t.Errorf("a warm-up changed the verdicts; it must change only the summaries")
+		}
+		for _, f := range jsonField(t, readFile(t, path("warm.jsonl")), "counted_from") {
+			if f != "2026-10-04T00:00:00Z" {
+				t.Fatalf("summary counted_from %q", f)
+			}
+		}
+		out, stderr, err = invoke(t, cmdEval, nil, "--labels", path("labels.jsonl"), "--accounts", path("warm.jsonl"))
+		if err != nil {
+			t.Fatalf("eval: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(out, "counted from 2026-10-04T00:00:00Z after a warm-up") {
+			t.Errorf("eval does not say the summaries start after a warm-up:\n%s", out)
+		}
+		if _, _, err := invoke(t, cmdScore, events, append(geoip, "--count-from", "yesterday")...); err == nil || !strings.Contains(err.Error(), "--count-from") {
+			t.Errorf("a bad --count-from gave %v, want an error naming the flag", err)
+		}
+	})
 }
 
 func TestScoreUsage(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/pipeline"
@@ -20,6 +21,7 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 	model := fs.String("model", "", "model file (default: the built-in model)")
 	batch := fs.Int("batch-size", 4096, "events scored between output writes")
 	logLevel := fs.String("log-level", "warn", "log level")
+	countFrom := fs.String("count-from", "", "end of a warm-up (RFC 3339): earlier events build state but do not count in the --accounts summaries (verdicts and outputs are unchanged)")
 	fs.Usage = func() {
 		fmt.Fprintf(io.err, "usage: sharewatch score --geoip-city CITY.mmdb [--geoip-asn ASN.mmdb] [--config FILE] [--accounts accounts.jsonl] < events.jsonl > verdicts.jsonl\n")
 		fs.PrintDefaults()
@@ -50,8 +52,16 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("--geoip-city is required")
 	}
 	cfg.GeoIP.ReloadInterval = 0 // a batch run reads one version of the files
+	var from time.Time
+	if *countFrom != "" {
+		t, err := time.Parse(time.RFC3339, *countFrom)
+		if err != nil {
+			return fmt.Errorf("--count-from: %w", err)
+		}
+		from = t
+	}
 	log := newLogger(io.err, *logLevel)
-	st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Options: pipeline.Options{Logger: log}, Outputs: outputs, KeepSummaries: true, ConfigPath: *cfgPath})
+	st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Options: pipeline.Options{Logger: log}, Outputs: outputs, KeepSummaries: true, CountFrom: from, ConfigPath: *cfgPath})
 	if err != nil {
 		return err
 	}
