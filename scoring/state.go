@@ -171,7 +171,10 @@ func (a *account) forgetDevice(d int) {
 }
 
 // addPlace returns the slot for a new place, reusing the least recently
-// seen one when full.
+// seen one when full: first among places used on one day only (a carrier
+// address, an evening somewhere), so that the lines of a home are not
+// pushed out by a phone hopping through a carrier's addresses; then among
+// all.
 func (a *account) addPlace(p place) int {
 	for i := range a.places {
 		if !a.places[i].used {
@@ -183,10 +186,16 @@ func (a *account) addPlace(p place) int {
 		a.places = append(a.places, p)
 		return len(a.places) - 1
 	}
-	victim := 0
-	for i := range a.places {
-		if a.places[i].lastSeen < a.places[victim].lastSeen {
-			victim = i
+	victim := -1
+	for pass := 0; pass < 2 && victim < 0; pass++ {
+		for i := range a.places {
+			q := &a.places[i]
+			if pass == 0 && (q.days.total() > 1 || q.fixed || q.trusted) {
+				continue
+			}
+			if victim < 0 || q.lastSeen < a.places[victim].lastSeen {
+				victim = i
+			}
 		}
 	}
 	a.edges = filterEdges(a.edges, func(e edge) bool { return int(e.place) != victim })
