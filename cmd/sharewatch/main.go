@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"simulate":    {"write a labelled synthetic population and its GeoIP databases", cmdSimulate},
 	"eval":        {"compare account verdicts with labels, beside the impossible-travel baseline", cmdEval},
 	"fit":         {"fit the scoring model on simulated populations", cmdFit},
+	"perturb":     {"rewrite an event file as another producer might send it (robustness checks)", cmdPerturb},
 	"check-rules": {"validate an action policy file", cmdCheckRules},
 	"migrate":     {"apply the ClickHouse schema migrations (idempotent)", cmdMigrate},
 	"explain":     {"print an account's history from ClickHouse for an analyst", cmdExplain},

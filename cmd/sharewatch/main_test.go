@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,6 +154,38 @@ func TestSimulateScoreEval(t *testing.T) {
 		}
 		if !strings.Contains(out, "figure") || !strings.Contains(out, "target") || !strings.Contains(out, "honest accounts flagged sharing") {
 			t.Errorf("no figures table with targets in:\n%s", out)
+		}
+	})
+
+	t.Run("perturb", func(t *testing.T) {
+		out, stderr, err := invoke(t, cmdPerturb, events, "--logins-only", "--no-user-agents", "--late", "5m")
+		if err != nil {
+			t.Fatalf("perturb: %v\n%s", err, stderr)
+		}
+		logins := 0
+		for _, typ := range jsonField(t, events, "type") {
+			if typ == "login" {
+				logins++
+			}
+		}
+		types := jsonField(t, []byte(out), "type")
+		if len(types) != logins || logins == 0 {
+			t.Errorf("%d events out, want the %d logins", len(types), logins)
+		}
+		for i, ua := range jsonField(t, []byte(out), "user_agent") {
+			if ua != "" || types[i] != "login" {
+				t.Fatalf("line %d: type %q, user agent %q", i+1, types[i], ua)
+			}
+		}
+		if !strings.Contains(stderr, fmt.Sprintf("perturbed %d of %d events", logins, len(ids))) {
+			t.Errorf("stderr %q", stderr)
+		}
+		if _, _, err := invoke(t, cmdPerturb, events, "--renumber-every", "24h"); err == nil || !strings.Contains(err.Error(), "--geoip-city") {
+			t.Errorf("--renumber-every without a database gave %v", err)
+		}
+		bad := append(slices.Clone(events[:bytes.IndexByte(events, '\n')+1]), "{not json\n"...)
+		if _, _, err := invoke(t, cmdPerturb, bad); err == nil || !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("a bad second line gave %v, want an error naming line 2", err)
 		}
 	})
 
