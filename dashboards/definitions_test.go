@@ -115,9 +115,10 @@ func pipelineHealth() dashboard {
 					prom(rate("sharewatch_ingest_dead_letters_total"), "dead-lettered")),
 				series("Verdicts by label", "Events scored per second, by verdict: ok, travel, suspected_sharing, sharing.", "ops", 8,
 					prom(rateBy("verdict", "sharewatch_scoring_verdicts_total"), "{{verdict}}")).stacked(),
-				series("Policy actions", "Verdicts per second by the action the policy decided, and dry-run rule matches (logged only).", "ops", 8,
+				series("Policy actions", "Verdicts per second by the action the policy decided, dry-run rule matches (logged only), and backfill verdicts (before --act-from: written, never actioned).", "ops", 8,
 					prom(rateBy("action", "sharewatch_rules_actions_total"), "{{action}}"),
-					prom(rate("sharewatch_rules_dry_run_matches_total"), "dry-run matches")),
+					prom(rate("sharewatch_rules_dry_run_matches_total"), "dry-run matches"),
+					prom(rate("sharewatch_pipeline_backfill_verdicts_total"), "backfill (not actioned)")),
 			}},
 			{title: "Lag and latency", panels: []panel{
 				series("Consumer lag per partition", "Messages after the last processed one, per partition, as of that message's fetch. Growing lag: the pipeline does not keep up.", "short", 12,

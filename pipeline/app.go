@@ -29,6 +29,11 @@ import (
 type Options struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a fresh one
+	// ActFrom, when set, makes the events before it a backfill: they are
+	// scored and their verdicts written, but they open no ticket and
+	// place no hold. Replaying weeks of logins with it gives a new
+	// deployment (or a restart) accounts with history before it acts.
+	ActFrom time.Time
 }
 
 func (o *Options) fill() {
@@ -148,7 +153,7 @@ func BuildStages(ctx context.Context, cfg config.Config, o StageOptions) (*Stage
 			actors = append(actors, st.Tickets)
 		}
 	}
-	p, err := NewProcessor(ProcessorOptions{Scorer: sc, Policy: policy, Writers: writers, Actors: actors, Logger: o.Logger, Registerer: o.Registry})
+	p, err := NewProcessor(ProcessorOptions{Scorer: sc, Policy: policy, Writers: writers, Actors: actors, Logger: o.Logger, Registerer: o.Registry, ActFrom: o.ActFrom})
 	if err != nil {
 		st.Close()
 		return nil, err

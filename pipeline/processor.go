@@ -40,6 +40,7 @@ type Processor struct {
 	actors  []Actor
 	log     *slog.Logger
 	m       *procMetrics
+	actFrom time.Time
 
 	verdicts []scoring.Verdict
 	acted    []scoring.Verdict
@@ -53,6 +54,8 @@ type ProcessorOptions struct {
 	Actors     []Actor
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// ActFrom: events before it get no action (see Options.ActFrom).
+	ActFrom time.Time
 }
 
 // NewProcessor builds a Processor.
@@ -66,7 +69,7 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Processor{scorer: o.Scorer, policy: o.Policy, writers: o.Writers, actors: o.Actors, log: o.Logger, m: newProcMetrics(o.Registerer)}, nil
+	return &Processor{scorer: o.Scorer, policy: o.Policy, writers: o.Writers, actors: o.Actors, log: o.Logger, m: newProcMetrics(o.Registerer), actFrom: o.ActFrom}, nil
 }
 
 // Score scores events and applies the policy, without writing anything.
@@ -85,6 +88,13 @@ func (p *Processor) Score(events []ingest.Event) []scoring.Verdict {
 }
 
 func (p *Processor) decide(v *scoring.Verdict) {
+	if v.Time.Before(p.actFrom) {
+		// Backfill: the verdict builds history and is written, but
+		// nobody is contacted about the past.
+		v.Action = string(rules.ActionNone)
+		p.m.backfill.Inc()
+		return
+	}
 	d := p.policy.Decide(v)
 	v.Action = string(d.Action)
 	if d.DryRun {
@@ -140,9 +150,10 @@ func (p *Processor) Process(ctx context.Context, batch []ingest.Record) error {
 }
 
 type procMetrics struct {
-	actions map[rules.Action]prometheus.Counter
-	dryRun  prometheus.Counter
-	latency prometheus.Histogram
+	actions  map[rules.Action]prometheus.Counter
+	dryRun   prometheus.Counter
+	backfill prometheus.Counter
+	latency  prometheus.Histogram
 }
 
 func newProcMetrics(reg prometheus.Registerer) *procMetrics {
@@ -156,6 +167,10 @@ func newProcMetrics(reg prometheus.Registerer) *procMetrics {
 			Name: "sharewatch_rules_dry_run_matches_total",
 			Help: "Verdicts matched by a dry-run rule (logged, not actioned).",
 		}),
+		backfill: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sharewatch_pipeline_backfill_verdicts_total",
+			Help: "Verdicts of events before the backfill's end (--act-from): written, never actioned.",
+		}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sharewatch_pipeline_event_to_verdict_seconds",
 			Help:    "Time from the Kafka message timestamp to its verdict.",
@@ -166,7 +181,7 @@ func newProcMetrics(reg prometheus.Registerer) *procMetrics {
 		m.actions[a] = actions.WithLabelValues(string(a))
 	}
 	if reg != nil {
-		reg.MustRegister(actions, m.dryRun, m.latency)
+		reg.MustRegister(actions, m.dryRun, m.backfill, m.latency)
 	}
 	return m
 }

@@ -370,3 +370,68 @@ func TestScoreStreamSummaries(t *testing.T) {
 		}
 	})
 }
+
+// TestScoreStreamActFrom: a backfill scores and writes every event the same
+// way, but the events before ActFrom open no ticket and place no hold; the
+// ones after get the actions an uninterrupted run gives them.
+func TestScoreStreamActFrom(t *testing.T) {
+	p := newPopulation(t, 40, 10, 5)
+	in := jsonl(p.lines)
+	ref := scoreStream(t, p, in, 0)
+	actFrom := time.Date(2026, 10, 6, 0, 0, 0, 0, time.UTC) // day 5 of 10
+
+	st, err := pipeline.BuildStages(context.Background(), p.scoringConfig(), pipeline.StageOptions{Options: pipeline.Options{ActFrom: actFrom}, KeepSummaries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var out, errs bytes.Buffer
+	if _, err := pipeline.ScoreStream(context.Background(), st.Processor, pipeline.BatchOptions{In: bytes.NewReader(in), Out: &out, Errs: &errs}); err != nil {
+		t.Fatal(err)
+	}
+	type verdict struct {
+		EventID string    `json:"event_id"`
+		Time    time.Time `json:"time"`
+		Score   float64   `json:"score"`
+		Verdict string    `json:"verdict"`
+		Action  string    `json:"action"`
+	}
+	parse := func(b []byte) []verdict {
+		var vs []verdict
+		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var v verdict
+			if err := json.Unmarshal(line, &v); err != nil {
+				t.Fatal(err)
+			}
+			vs = append(vs, v)
+		}
+		return vs
+	}
+	want, got := parse(ref.out.Bytes()), parse(out.Bytes())
+	if len(got) != len(want) {
+		t.Fatalf("%d verdicts with a backfill, %d without", len(got), len(want))
+	}
+	var before, after int
+	for i, v := range got {
+		w := want[i]
+		if v.EventID != w.EventID || v.Score != w.Score || v.Verdict != w.Verdict {
+			t.Fatalf("verdict %d differs: %+v, want %+v", i, v, w)
+		}
+		switch {
+		case v.Time.Before(actFrom):
+			if w.Action != "none" {
+				before++
+			}
+			if v.Action != "none" {
+				t.Errorf("event %s at %s, before the backfill's end: action %q, want none", v.EventID, v.Time, v.Action)
+			}
+		case v.Action != w.Action:
+			t.Errorf("event %s at %s, after the backfill: action %q, want %q as without one", v.EventID, v.Time, v.Action, w.Action)
+		case v.Action != "none":
+			after++
+		}
+	}
+	if before == 0 || after == 0 {
+		t.Fatalf("the population has %d actions before and %d after the backfill's end; the test needs both", before, after)
+	}
+}

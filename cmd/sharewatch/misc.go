@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/evaluate"
@@ -92,6 +93,7 @@ func cmdRun(ctx context.Context, args []string, io stdio) error {
 	fs.SetOutput(io.err)
 	cfgPath := fs.String("config", "", "config file (required)")
 	logLevel := fs.String("log-level", "info", "log level")
+	actFrom := fs.String("act-from", "", "backfill until this time (RFC 3339): earlier events are scored and written but open no ticket and place no hold")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,9 +101,25 @@ func cmdRun(ctx context.Context, args []string, io stdio) error {
 		fs.Usage()
 		return errUsage
 	}
+	from, err := parseTimeFlag("--act-from", *actFrom)
+	if err != nil {
+		return err
+	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
 	}
-	return pipeline.Run(ctx, cfg, *cfgPath, pipeline.Options{Logger: newLogger(io.err, *logLevel)})
+	return pipeline.Run(ctx, cfg, *cfgPath, pipeline.Options{Logger: newLogger(io.err, *logLevel), ActFrom: from})
+}
+
+// parseTimeFlag parses an optional RFC 3339 time flag ("" is the zero time).
+func parseTimeFlag(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
 }

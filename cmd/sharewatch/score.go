@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/pipeline"
@@ -22,6 +21,7 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 	batch := fs.Int("batch-size", 4096, "events scored between output writes")
 	logLevel := fs.String("log-level", "warn", "log level")
 	countFrom := fs.String("count-from", "", "end of a warm-up (RFC 3339): earlier events build state but do not count in the --accounts summaries (verdicts and outputs are unchanged)")
+	actFrom := fs.String("act-from", "", "backfill until this time (RFC 3339): earlier events are scored and written but open no ticket and place no hold")
 	fs.Usage = func() {
 		fmt.Fprintf(io.err, "usage: sharewatch score --geoip-city CITY.mmdb [--geoip-asn ASN.mmdb] [--config FILE] [--accounts accounts.jsonl] < events.jsonl > verdicts.jsonl\n")
 		fs.PrintDefaults()
@@ -52,16 +52,16 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("--geoip-city is required")
 	}
 	cfg.GeoIP.ReloadInterval = 0 // a batch run reads one version of the files
-	var from time.Time
-	if *countFrom != "" {
-		t, err := time.Parse(time.RFC3339, *countFrom)
-		if err != nil {
-			return fmt.Errorf("--count-from: %w", err)
-		}
-		from = t
+	from, err := parseTimeFlag("--count-from", *countFrom)
+	if err != nil {
+		return err
+	}
+	act, err := parseTimeFlag("--act-from", *actFrom)
+	if err != nil {
+		return err
 	}
 	log := newLogger(io.err, *logLevel)
-	st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Options: pipeline.Options{Logger: log}, Outputs: outputs, KeepSummaries: true, CountFrom: from, ConfigPath: *cfgPath})
+	st, err := pipeline.BuildStages(ctx, cfg, pipeline.StageOptions{Options: pipeline.Options{Logger: log, ActFrom: act}, Outputs: outputs, KeepSummaries: true, CountFrom: from, ConfigPath: *cfgPath})
 	if err != nil {
 		return err
 	}
