@@ -125,6 +125,37 @@ func TestGeneralisation(t *testing.T) {
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
 
+// TestWarmup: with two weeks of history, the same accounts raise far
+// fewer false flags, and sharers are still caught. The alt profile is the
+// one whose false positives are mostly a cold start.
+func TestWarmup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores a 44-day population twice")
+	}
+	pop := simulate.Config{Accounts: 600, Days: 44, Seed: 4343, Profile: simulate.ProfileAlt}
+	from := pop.WithDefaults().Start.Add(14 * 24 * time.Hour)
+	cold, err := Run(pop, scoring.Config{}, nil, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := RunWarm(pop, scoring.Config{}, nil, t.TempDir(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, w := cold.Model, warm.Report.Model
+	t.Logf("honest flagged %.2f%% -> %.2f%%, travellers sharing %.2f%% -> %.2f%%, recall flagged %.1f%% -> %.1f%%, median TTD %s -> %s (%d sharers began in the warm-up)",
+		100*c.HonestFlagged, 100*w.HonestFlagged, 100*c.TravellerSharing, 100*w.TravellerSharing, 100*c.RecallFlagged, 100*w.RecallFlagged, c.TTDMedian, w.TTDMedian, w.WarmupStarts)
+	if warm.Report.CountedFrom == nil || w.WarmupStarts == 0 {
+		t.Fatalf("the report does not show the warm-up (counted from %v, %d sharers began in it)", warm.Report.CountedFrom, w.WarmupStarts)
+	}
+	if w.HonestFlagged > 0.7*c.HonestFlagged {
+		t.Errorf("history should cut false flags well down: honest flagged %.2f%% with it, %.2f%% without", 100*w.HonestFlagged, 100*c.HonestFlagged)
+	}
+	if w.RecallFlagged < c.RecallFlagged-0.02 {
+		t.Errorf("history lost sharers: recall %.1f%% with it, %.1f%% without", 100*w.RecallFlagged, 100*c.RecallFlagged)
+	}
+}
+
 // TestInputRobustness scores one population as a producer other than the
 // simulator might send it, and checks the verdicts hold: without session
 // ids (sessions fall back to devices), delivered up to five minutes out of

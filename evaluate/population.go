@@ -30,7 +30,14 @@ type Result struct {
 
 // RunPopulation is Run, returning the labels and summaries too.
 func RunPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(ev *ingest.Event, x *scoring.Features, shared bool)) (Result, error) {
-	return runPopulation(pop, sc, model, dir, tap, nil)
+	return runPopulation(pop, sc, model, dir, tap, nil, time.Time{})
+}
+
+// RunWarm is RunPopulation after a warm-up: the events before countFrom
+// build the accounts' state but do not count (scoring.Options.CountFrom),
+// so the report describes accounts with history.
+func RunWarm(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, countFrom time.Time) (Result, error) {
+	return runPopulation(pop, sc, model, dir, nil, nil, countFrom)
 }
 
 // Perturb rewrites a population's event stream before it is scored: given
@@ -42,10 +49,10 @@ type Perturb func(next func() (ingest.Event, bool)) func() (ingest.Event, bool)
 // that verdicts hold when a producer sends less than the contract allows
 // or sends it in another order.
 func RunPerturbed(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, p Perturb) (Result, error) {
-	return runPopulation(pop, sc, model, dir, nil, p)
+	return runPopulation(pop, sc, model, dir, nil, p, time.Time{})
 }
 
-func runPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(ev *ingest.Event, x *scoring.Features, shared bool), perturb Perturb) (Result, error) {
+func runPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model, dir string, tap func(ev *ingest.Event, x *scoring.Features, shared bool), perturb Perturb, countFrom time.Time) (Result, error) {
 	stream, err := simulate.NewStream(pop)
 	if err != nil {
 		return Result{}, err
@@ -69,7 +76,7 @@ func runPopulation(pop simulate.Config, sc scoring.Config, model *scoring.Model,
 			start[l.AccountID] = *l.SharingStart
 		}
 	}
-	opts := scoring.Options{Locator: e, Model: model, KeepSummaries: true}
+	opts := scoring.Options{Locator: e, Model: model, KeepSummaries: true, CountFrom: countFrom}
 	if tap != nil {
 		opts.Tap = func(ev *ingest.Event, x *scoring.Features) {
 			t, ok := start[ev.AccountID]
