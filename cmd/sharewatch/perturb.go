@@ -37,9 +37,12 @@ func cmdPerturb(_ context.Context, args []string, io stdio) error {
 	if *renumber > 0 && *city == "" {
 		return errors.New("--renumber-every needs --geoip-city")
 	}
-	for name, d := range map[string]time.Duration{"--browser-id-reset": *browserReset, "--renumber-every": *renumber, "--late": *late} {
-		if d < 0 {
-			return fmt.Errorf("%s must not be negative, got %s", name, d)
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"--browser-id-reset", *browserReset}, {"--renumber-every", *renumber}, {"--late", *late}} {
+		if f.d < 0 {
+			return fmt.Errorf("%s must not be negative, got %s", f.name, f.d)
 		}
 	}
 	var ps []evaluate.Perturb
