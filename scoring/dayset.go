@@ -1,6 +1,9 @@
 package scoring
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // dayset records on which of the last 64 days (UTC) something happened, in
 // 12 bytes. Bit 0 is day `last`, bit i is day last-i.
@@ -68,3 +71,11 @@ func (s dayset) count(now int32, n int) int { return bits.OnesCount64(s.window(n
 
 // total returns how many days are marked.
 func (s dayset) total() int { return bits.OnesCount64(s.bits) }
+
+// first returns the oldest marked day (math.MaxInt32 when none).
+func (s dayset) first() int32 {
+	if s.bits == 0 {
+		return math.MaxInt32
+	}
+	return s.last - int32(63-bits.LeadingZeros64(s.bits))
+}

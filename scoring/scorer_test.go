@@ -269,6 +269,25 @@ func TestScenarios(t *testing.T) {
 			s.session("guest-tablet", stockholmOther, evening(6, 20), 270*time.Minute)
 			s.session("guest-phone", stockholmOther, evening(6, 21), 3*time.Hour)
 		}, wantMax: LabelOK},
+		{name: "a family takes three of its devices on a trip, each used at home once before", build: func(s *script) {
+			// Days at the hotel soon outnumber those at home: the devices
+			// that came from home say where home is, and the TV left there
+			// is not somebody else's household.
+			for d := 0; d < 18; d++ {
+				away := d >= 4 && d < 13
+				if !away || d == 7 || d == 11 { // whoever stayed streams less
+					s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+				}
+				for i, dev := range []string{"laptop", "phone-a", "tablet"} {
+					switch {
+					case away:
+						s.session(dev, goteborgHotel, evening(d, 20+i), time.Hour)
+					case d == i || d >= 13:
+						s.session(dev, stockholmHome, evening(d, 20+i), time.Hour)
+					}
+				}
+			}
+		}, wantMax: LabelTravel},
 		{name: "two homes", build: func(s *script) {
 			for d := 0; d < 21; d++ {
 				n := stockholmHome

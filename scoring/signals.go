@@ -469,7 +469,8 @@ func awayDays(home, visit uint64) uint64 {
 // time the state remembers. That is a household member away from home,
 // travelling, not somebody else. A device of the primary household
 // visiting another place does not link: the owner visiting friends does
-// not make the friends' household theirs.
+// not make the friends' household theirs. Unless it came from there: see
+// cameFrom.
 func (a *account) linked(c *components, x, y, primary int) bool {
 	if x == y {
 		return true
@@ -495,6 +496,62 @@ func (a *account) linked(c *components, x, y, primary int) bool {
 	both := uint64(1)<<uint(x) | uint64(1)<<uint(y)
 	for d := range a.devices {
 		if c.touch[d]&both == both && c.device(d) != primary {
+			return true
+		}
+	}
+	if x == primary {
+		return a.cameFrom(c, y, primary)
+	}
+	if y == primary {
+		return a.cameFrom(c, x, primary)
+	}
+	return false
+}
+
+// cameFrom reports whether a device of the primary household was at the
+// other household's home before it was ever at the primary's places: it
+// came from there. That is the family's devices taken on a trip that has
+// so far outlasted their few days seen at home; the other household is
+// where they live, not somebody else's. Only the other household's home
+// area counts, since a network of its ISP that the dual-stack pairing
+// took for its home's other IP family may be anywhere. c.touch must be
+// filled.
+func (a *account) cameFrom(c *components, other, primary int) bool {
+	both := uint64(1)<<uint(other) | uint64(1)<<uint(primary)
+	home := -1
+	for d := range a.devices {
+		if c.device(d) != primary || c.touch[d]&both != both {
+			continue
+		}
+		if home < 0 {
+			best := -1
+			for p := range a.places {
+				if a.places[p].used && c.place(p) == other {
+					if n := popcount(c.lineDays[c.lineOf(p)]); n > best {
+						home, best = p, n
+					}
+				}
+			}
+			if home < 0 {
+				return false
+			}
+		}
+		hp := &a.places[home]
+		there, here := int32(math.MaxInt32), int32(math.MaxInt32)
+		for _, e := range a.edges {
+			if int(e.dev) != d || e.days.bits == 0 {
+				continue
+			}
+			switch c.place(int(e.place)) {
+			case other:
+				if q := &a.places[e.place]; c.lineOf(int(e.place)) == c.lineOf(home) || (q.located && hp.located && q.v6 == hp.v6 && sameArea(q, hp)) {
+					there = min(there, e.days.first())
+				}
+			case primary:
+				here = min(here, e.days.first())
+			}
+		}
+		if there < here {
 			return true
 		}
 	}

@@ -71,6 +71,13 @@ func TestDayset(t *testing.T) {
 	if got := spanOf(d.window(105, 28)); got != 7 {
 		t.Errorf("span = %d, want 7 (days 99..105)", got)
 	}
+	if got := d.first(); got != 99 {
+		t.Errorf("first = %d, want 99", got)
+	}
+	var empty dayset
+	if got := empty.first(); got != math.MaxInt32 {
+		t.Errorf("first of an empty set = %d, want MaxInt32", got)
+	}
 	d.add(105 + 70) // far in the future: older days fall out of the 64-day window
 	if d.total() != 1 {
 		t.Errorf("after a 70-day jump total = %d, want 1", d.total())
@@ -150,6 +157,45 @@ func TestHouseholdsAndLinks(t *testing.T) {
 		for _, h := range hs[1:] {
 			if h.devices&(1<<2) != 0 && !h.explained {
 				t.Errorf("the hotel household is not explained by the owner's phone: %+v", hs)
+			}
+		}
+	})
+	t.Run("devices that came from home explain it while they are away longer", func(t *testing.T) {
+		a := buildAccount([]place{home, hotel}, []graphEdge{
+			{0, 0, []int32{1, 2, 3, 4, 9, 14}},     // the TV left at home
+			{1, 0, []int32{2}}, {2, 0, []int32{3}}, // laptop and phone, at home once each
+			{1, 1, []int32{5, 6, 7, 8, 9, 10, 11, 12, 13}}, {2, 1, []int32{5, 6, 7, 8, 9, 10, 11, 12, 13}},
+		}, 3)
+		c := a.households(14*86400+80000, bridge)
+		hs := a.householdSummary(c, 14, 28)
+		if len(hs) < 2 || hs[0].root != c.place(1) {
+			t.Fatalf("want the stay, with more place-days, ranked first: %+v", hs)
+		}
+		if !hs[1].explained {
+			t.Errorf("the home the travelling devices came from is not explained: %+v", hs)
+		}
+	})
+	t.Run("a device first seen on a far network of the other household's ISP did not come from there", func(t *testing.T) {
+		// The owner's phone first streams on an IPv6 network that the
+		// dual-stack pairing joins to a friend's IPv4 line of the same
+		// ISP far away; it did not come from the friend's home.
+		friendV4 := place{key: 20, asn: 20115, lat: 29.42, lon: -98.49, acc: 10, located: true, country: "US", firstSeen: 7 * 86400}
+		oldV6 := place{key: 21, asn: 20115, lat: 34.05, lon: -118.24, acc: 100, located: true, country: "US", v6: true, firstSeen: 5 * 86400}
+		homeV4 := place{key: 22, asn: 20115, lat: 34.05, lon: -118.24, acc: 10, located: true, country: "US", firstSeen: 86400}
+		homeV6 := place{key: 23, asn: 20115, lat: 34.05, lon: -118.24, acc: 100, located: true, country: "US", v6: true, firstSeen: 14 * 86400}
+		a := buildAccount([]place{friendV4, oldV6, homeV4, homeV6}, []graphEdge{
+			{0, 2, []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}}, // the owner's TV
+			{1, 1, []int32{5}}, {1, 3, []int32{14, 16, 18, 20}}, // the owner's phone
+			{2, 0, []int32{7, 9, 11, 13, 15, 17, 19}}, // the friend's TV
+		}, 3)
+		c := a.households(now, bridge)
+		hs := a.householdSummary(c, 20, 28)
+		if c.place(1) != c.place(0) {
+			t.Skip("the IPv6 network was not paired with the friend's line; nothing to check")
+		}
+		for _, h := range hs[1:] {
+			if h.devices&(1<<2) != 0 && h.explained {
+				t.Errorf("the friend's household is explained by the owner's phone's first network: %+v", hs)
 			}
 		}
 	})
