@@ -190,7 +190,23 @@ var lodgingMarkers = []string{
 var fixedMarkers = []string{
 	"smart-tv", "smarttv", "tv safari", "appletv", "apple tv", "googletv", "google tv", "android tv", "tizen", "webos", "web0s",
 	"roku", "bravia", "aftka", "aftmm", "aftss", "afts", "aftt", "firetv", "fire tv", "crkey", "chromecast", "hbbtv",
-	"netcast", "vidaa", "playstation", "xbox", "nintendo", "philipstv",
+	"netcast", "vidaa", "playstation", "xbox", "nintendo", "philipstv", "smart tv", "hisense", "aquos", "viera",
+}
+
+// androidModel returns the model token of a lower-cased Android user
+// agent: what stands between the last "; " and " build/" in its
+// parenthesis, as in "dalvik/2.1.0 (linux; u; android 9; aftkm build/ps7633)".
+// It returns "" for other user agents.
+func androidModel(u string) string {
+	i := strings.Index(u, " build/")
+	if i < 0 || !strings.Contains(u[:i], "android") {
+		return ""
+	}
+	j := strings.LastIndex(u[:i], "; ")
+	if j < 0 {
+		return ""
+	}
+	return u[j+2 : i]
 }
 
 // LodgingUserAgent reports whether ua is a hospitality TV platform's (an
@@ -209,6 +225,11 @@ func guessKind(ua string) uint8 {
 		if strings.Contains(u, m) {
 			return kindTV
 		}
+	}
+	if model := androidModel(u); strings.HasPrefix(model, "aft") || strings.Contains(model, "tv") {
+		// Fire TV models are AFT…; Android TV makers often put "TV" in
+		// the model name (MiTV, Philips TV, Smart TV Pro).
+		return kindTV
 	}
 	switch {
 	case strings.Contains(u, "ipad") || strings.Contains(u, "tablet") || strings.Contains(u, "kftrwi") || strings.Contains(u, "silk/"):

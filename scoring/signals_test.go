@@ -284,3 +284,31 @@ func TestSameArea(t *testing.T) {
 		})
 	}
 }
+
+// Device kinds from real user agents: a TV, stick or console marks the
+// line it streams on as a home line, a hospitality TV marks a stay.
+func TestGuessKind(t *testing.T) {
+	tests := []struct {
+		ua   string
+		want uint8
+	}{
+		{"Dalvik/2.1.0 (Linux; U; Android 11; AFTKRT Build/PS7633.3445N)", kindTV}, // Fire TV 4K Max
+		{"Dalvik/2.1.0 (Linux; U; Android 9; AFTKM Build/PS7624)", kindTV},         // Fire TV Stick Lite
+		{"Dalvik/2.1.0 (Linux; U; Android 12; MiTV-AXSON Build/STT2.230217.001)", kindTV},
+		{"Dalvik/2.1.0 (Linux; U; Android 11; 55PUS8808/12 Philips TV Build/RTT2.211108.001)", kindTV},
+		{"Dalvik/2.1.0 (Linux; U; Android 12; Smart TV Pro Build/STT1.220826.001)", kindTV},
+		{"Mozilla/5.0 (Linux; VIDAA 6.0; Hisense SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/63.0.3239.0 Safari/537.36", kindTV},
+		{"Roku/DVP-14.0 (14.0.4.5311-46)", kindTV},
+		{"AppleCoreMedia/1.0.0.22J357 (Apple TV; U; CPU OS 18_0 like Mac OS X; en_us)", kindTV},
+		{"Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.88 Safari/537.36 WebAppManager LG Pro:Centric", kindLodgingTV},
+		{"Dalvik/2.1.0 (Linux; U; Android 11; KFTUWI Build/RS8332.3115N)", kindComputer}, // a Fire tablet: portable, not a TV
+		{"StreamBox/10.17.0 (Linux; Android 14; Pixel 8 Build/UQ1A.240105.004) ExoPlayerLib/2.19.1", kindComputer},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1", kindPhone},
+		{"", kindUnknown},
+	}
+	for _, tc := range tests {
+		if got := guessKind(tc.ua); got != tc.want {
+			t.Errorf("guessKind(%q) = %d, want %d", tc.ua, got, tc.want)
+		}
+	}
+}
