@@ -85,6 +85,11 @@ type Detector struct {
 	// summaries' warm-up ended: they count for recall, not for
 	// time-to-detect (the scorer did not record when it first saw them).
 	WarmupStarts int
+	// BeforeData counts sharing accounts whose sharing began before the
+	// account's first event (a label from outside the data): their
+	// time-to-detect counts from that first event, the earliest moment
+	// any detector could have seen the sharing.
+	BeforeData int
 }
 
 // Counts are per-scenario tallies.
@@ -114,16 +119,16 @@ func Evaluate(labels []Label, sums []scoring.AccountSummary) Report {
 		s := byID[l.AccountID]
 		if s == nil {
 			r.Missing++
-			model.add(l, false, false, nil, nil)
-			base.add(l, false, false, nil, nil)
+			model.add(l, false, false, nil, nil, time.Time{})
+			base.add(l, false, false, nil, nil, time.Time{})
 			continue
 		}
 		if s.CountedFrom != nil {
 			r.CountedFrom = s.CountedFrom
 		}
-		model.add(l, s.Verdict == scoring.LabelSharing, s.Verdict.Flagged(), s.FirstFlagged, s.CountedFrom)
+		model.add(l, s.Verdict == scoring.LabelSharing, s.Verdict.Flagged(), s.FirstFlagged, s.CountedFrom, s.FirstSeen)
 		bf := s.ImpossibleTravel != nil
-		base.add(l, bf, bf, s.ImpossibleTravel, s.CountedFrom)
+		base.add(l, bf, bf, s.ImpossibleTravel, s.CountedFrom, s.FirstSeen)
 	}
 	r.Model, r.Baseline = model.result(), base.result()
 	return r
@@ -136,10 +141,12 @@ type tally struct {
 	travel, travelS             int
 	sharing, sharingS, sharingF int
 	ttd                         []float64
-	early, warm                 int
+	early, warm, before         int
 }
 
-func (t *tally) add(l Label, sharing, flagged bool, first, countedFrom *time.Time) {
+// add counts one account. dataFrom is the account's first event (zero
+// when unknown).
+func (t *tally) add(l Label, sharing, flagged bool, first, countedFrom *time.Time, dataFrom time.Time) {
 	if t.scen == nil {
 		t.scen = map[string]*Counts{}
 	}
@@ -179,10 +186,15 @@ func (t *tally) add(l Label, sharing, flagged bool, first, countedFrom *time.Tim
 	if warm {
 		t.warm++
 	}
+	start := l.SharingStart
+	if start != nil && !warm && !dataFrom.IsZero() && start.Before(dataFrom) {
+		start = &dataFrom
+		t.before++
+	}
 	if flagged {
 		t.sharingF++
-		if first != nil && l.SharingStart != nil && !warm {
-			d := first.Sub(*l.SharingStart)
+		if first != nil && start != nil && !warm {
+			d := first.Sub(*start)
 			if d < 0 {
 				t.early++
 				d = 0
@@ -211,6 +223,7 @@ func (t *tally) result() Detector {
 		TTDCount:         len(t.ttd),
 		EarlyFlags:       t.early,
 		WarmupStarts:     t.warm,
+		BeforeData:       t.before,
 	}
 	if len(t.ttd) > 0 {
 		sort.Float64s(t.ttd)
@@ -286,6 +299,9 @@ func (r Report) Write(w io.Writer, scenarioOrder []string) error {
 	fmt.Fprintf(tw, "sharing accounts flagged before sharing began\t\t%d\t%d\t\n", m.EarlyFlags, b.EarlyFlags)
 	if r.CountedFrom != nil {
 		fmt.Fprintf(tw, "sharing began in the warm-up (recall only, not timed)\t\t%d\t%d\t\n", m.WarmupStarts, b.WarmupStarts)
+	}
+	if m.BeforeData > 0 {
+		fmt.Fprintf(tw, "sharing began before the account's first event (timed from it)\t\t%d\t%d\t\n", m.BeforeData, b.BeforeData)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

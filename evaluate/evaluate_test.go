@@ -91,6 +91,35 @@ func TestEvaluateWarmup(t *testing.T) {
 	}
 }
 
+// Labels from outside the data may date sharing before the account's first
+// event (a friend who has shared the password for a year). No detector can
+// see it before that event, so time-to-detect counts from it.
+func TestEvaluateSharingBeforeTheData(t *testing.T) {
+	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { x := t0.Add(time.Duration(h) * time.Hour); return &x }
+	labels := []Label{
+		{AccountID: "old", Scenario: "friend_sharer", Sharing: true, SharingStart: at(-200 * 24)},
+		{AccountID: "new", Scenario: "friend_sharer", Sharing: true, SharingStart: at(5 * 24)},
+	}
+	sums := []scoring.AccountSummary{
+		{AccountID: "old", Verdict: scoring.LabelSharing, FirstFlagged: at(2 + 48), FirstSeen: *at(2)},
+		{AccountID: "new", Verdict: scoring.LabelSharing, FirstFlagged: at(5*24 + 48), FirstSeen: *at(1)},
+	}
+	r := Evaluate(labels, sums)
+	m := r.Model
+	if m.TTDCount != 2 || m.TTDMedian != 48*time.Hour || m.TTDP90 != 48*time.Hour || m.BeforeData != 1 || m.EarlyFlags != 0 {
+		t.Errorf("ttd count %d median %s p90 %s, before the data %d, early %d; want 2, 48h, 48h, 1, 0",
+			m.TTDCount, m.TTDMedian, m.TTDP90, m.BeforeData, m.EarlyFlags)
+	}
+	var out strings.Builder
+	if err := r.Write(&out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "sharing began before the account's first event (timed from it)") {
+		t.Errorf("report does not say some sharing began before the data:\n%s", out.String())
+	}
+}
+
 // TestGeneralisation scores populations the built-in model was not fitted
 // on (fresh seeds; the default and the changed-parameter profile) and
 // guards against regressions. The bounds are looser than the issue's

@@ -134,7 +134,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	s.advance(now)
 	a := s.accounts[ev.AccountID]
 	if a == nil {
-		a = &account{lastSeen: now}
+		a = &account{firstSeen: now, lastSeen: now}
 		s.accounts[ev.AccountID] = a
 		s.m.accounts.Set(float64(len(s.accounts)))
 	}
@@ -150,6 +150,9 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	day := a.dayOf(now)
 	if now > a.lastSeen {
 		a.lastSeen = now
+	}
+	if now < a.firstSeen {
+		a.firstSeen = now
 	}
 	a.events++
 	a.expireSessions(now, s.timeout)
@@ -613,6 +616,7 @@ func summaryOf(id string, a *account, countFrom int64) AccountSummary {
 		Explanation: a.peakExplain,
 		LastVerdict: a.lastLabel,
 		LastScore:   round4(float64(a.lastScore)),
+		FirstSeen:   time.Unix(a.firstSeen, 0).UTC(),
 		LastSeen:    time.Unix(a.lastSeen, 0).UTC(),
 		Events:      int(a.events),
 	}

@@ -80,7 +80,8 @@ type session struct {
 
 // account is the bounded state kept per account.
 type account struct {
-	lastSeen int64
+	firstSeen int64 // unix seconds, the earliest event time
+	lastSeen  int64
 	// tz is the account's clock offset in seconds (solar time at its first
 	// trusted location, whole hours), so its days run from local midnight
 	// to midnight: an evening at a friend's is one day, not two.

@@ -83,10 +83,13 @@ type AccountSummary struct {
 	Explanation  string     `json:"explanation"`
 	FirstFlagged *time.Time `json:"first_flagged"`
 	// Last is the verdict of the account's latest event.
-	LastVerdict Label     `json:"last_verdict"`
-	LastScore   float64   `json:"last_score"`
-	LastSeen    time.Time `json:"last_seen"`
-	Events      int       `json:"events"`
+	LastVerdict Label   `json:"last_verdict"`
+	LastScore   float64 `json:"last_score"`
+	// FirstSeen is the account's earliest event: where the data about it
+	// begins.
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Events    int       `json:"events"`
 	// ImpossibleTravel is when the naive impossible-travel rule (900 km/h,
 	// over 100 km, at least 5 min apart) first fired, for comparison.
 	ImpossibleTravel *time.Time `json:"impossible_travel_first"`
