@@ -298,6 +298,22 @@ func TestScenarios(t *testing.T) {
 				s.session("phone", n, evening(d, 21), 30*time.Minute)
 			}
 		}, wantMax: LabelTravel},
+		{name: "two homes, each with a TV of its own, never in use at once; the phone was at the house one evening", build: func(s *script) {
+			for d := 0; d < 28; d++ {
+				weekend := d%7 >= 5
+				if weekend {
+					s.session("house-tv", countryHouse, evening(d, 20), 2*time.Hour)
+				} else {
+					s.session("flat-tv", stockholmHome, evening(d, 20), 2*time.Hour)
+				}
+				switch {
+				case d == 5: // the phone is used at the house on one evening only
+					s.session("phone", countryHouse, evening(d, 23), 30*time.Minute)
+				case !weekend && d%2 == 0:
+					s.session("phone", stockholmHome, evening(d, 23), 30*time.Minute)
+				}
+			}
+		}, wantMax: LabelTravel},
 		{name: "vpn user", build: func(s *script) {
 			atHome(s, 10)
 			for d := 0; d < 10; d++ {

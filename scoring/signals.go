@@ -384,6 +384,13 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 			if !hs[i].explained && hs[i].activeDays != 0 {
 				hs[i].explained = hs[i].activeDays&^a.tripCover(c, hs[0].root, hs[i].places, anchors, today) == 0
 			}
+			// One person's other home: a place the household's own
+			// devices go to, whose TV streams there but never while the
+			// household streams (a weekend house, a partner's flat). A
+			// friend's household streams at the same time as the owner's.
+			if !hs[i].explained && hs[i].activeDays != 0 && hs[i].conflicts == 0 {
+				hs[i].explained = a.visitDays(c, hs[0].root, hs[i].places, today) != 0
+			}
 		}
 	}
 	return hs
@@ -716,4 +723,16 @@ func householdOf(hs []household, d int) int {
 		}
 	}
 	return -1
+}
+
+// visitDays returns the days (window bits) on which a device of household
+// primary was at one of the given places.
+func (a *account) visitDays(c *components, primary int, places uint32, today int32) uint64 {
+	var days uint64
+	for _, e := range a.edges {
+		if places&(1<<uint(e.place)) != 0 && c.device(int(e.dev)) == primary {
+			days |= e.days.window(today, 64)
+		}
+	}
+	return days
 }

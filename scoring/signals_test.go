@@ -136,13 +136,34 @@ func TestHouseholdsAndLinks(t *testing.T) {
 	})
 	t.Run("owner visiting the friend once does not link the households", func(t *testing.T) {
 		a := buildAccount([]place{home, friend}, []graphEdge{
-			{0, 0, []int32{1, 2, 3, 10, 20}}, {0, 1, []int32{6}}, // owner's phone at the friend's once
+			{0, 0, []int32{1, 2, 3, 10, 19, 20}}, {0, 1, []int32{6}}, // owner's phone at the friend's once
 			{2, 1, []int32{4, 8, 12, 19}},
 		}, 3)
+		a.places[0].conflicts.add(19) // the friend streamed while the owner did
+		a.places[1].conflicts.add(19)
 		c := a.households(now, bridge)
 		hs := a.householdSummary(c, 20, 28)
 		if len(hs) < 2 || hs[1].explained {
 			t.Errorf("a visit by the owner explained the friend's household: %+v", hs)
+		}
+	})
+	t.Run("a place the owner goes to, never in use while the household is, is the owner's other home", func(t *testing.T) {
+		house := place{key: 4, asn: 2119, lat: 59.76, lon: 18.70, acc: 20, located: true, country: "SE"}
+		a := buildAccount([]place{home, house}, []graphEdge{
+			{0, 0, []int32{1, 2, 3, 4, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18}}, // the flat's TV, on weekdays
+			{1, 0, []int32{2, 9, 16}}, {1, 1, []int32{5}}, // the phone, at the house one weekend
+			{2, 1, []int32{5, 6, 12, 13, 19, 20}}, // the house's TV, on weekends
+		}, 3)
+		c := a.households(now, bridge)
+		hs := a.householdSummary(c, 20, 28)
+		if len(hs) < 2 || !hs[1].explained {
+			t.Errorf("the weekend house is not explained: %+v", hs)
+		}
+		a.places[0].conflicts.add(13) // somebody streamed at both at once
+		a.places[1].conflicts.add(13)
+		hs = a.householdSummary(c, 20, 28)
+		if len(hs) < 2 || hs[1].explained {
+			t.Errorf("a house in use while the household streams is explained: %+v", hs)
 		}
 	})
 	t.Run("a traveller's device seen at home explains the hotel", func(t *testing.T) {
@@ -188,6 +209,10 @@ func TestHouseholdsAndLinks(t *testing.T) {
 			{1, 1, []int32{5}}, {1, 3, []int32{14, 16, 18, 20}}, // the owner's phone
 			{2, 0, []int32{7, 9, 11, 13, 15, 17, 19}}, // the friend's TV
 		}, 3)
+		for d := int32(7); d < 20; d += 2 { // the friend streams while the owner does
+			a.places[0].conflicts.add(d)
+			a.places[2].conflicts.add(d)
+		}
 		c := a.households(now, bridge)
 		hs := a.householdSummary(c, 20, 28)
 		if c.place(1) != c.place(0) {
