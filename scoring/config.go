@@ -57,12 +57,43 @@ type Config struct {
 	// Model is a path to a model JSON file; empty uses the built-in model.
 	// Default: "".
 	Model string `yaml:"model"`
+	// BusinessASNs are carriers that sell connectivity to businesses only
+	// (transit and enterprise networks: offices, hotels, venues), never to
+	// homes. A line of theirs is where somebody stays, never a household's
+	// home. An empty list turns this off.
+	// Default: DefaultBusinessASNs()
+	BusinessASNs []uint32 `yaml:"business_asns"`
 }
+
+// defaultBusinessASNs are transit and enterprise carriers with no
+// residential service: a hotel's or an office's line, never a home's.
+// Carriers that also serve homes (AT&T, Verizon, Lumen's CenturyLink,
+// Deutsche Telekom, Telia...) are not here, nor Hurricane Electric (home
+// IPv6 tunnels).
+var defaultBusinessASNs = []uint32{
+	174,   // Cogent
+	1299,  // Arelion (Telia Carrier)
+	2914,  // NTT Global IP Network
+	3257,  // GTT
+	3356,  // Lumen (Level 3) backbone
+	3491,  // PCCW Global
+	5511,  // Orange International Carriers
+	6453,  // Tata Communications
+	6461,  // Zayo
+	6762,  // Telecom Italia Sparkle
+	8220,  // Colt
+	12956, // Telefónica Global Solutions
+}
+
+// DefaultBusinessASNs returns a copy of the built-in list used when
+// Config.BusinessASNs is nil.
+func DefaultBusinessASNs() []uint32 { return append([]uint32(nil), defaultBusinessASNs...) }
 
 // Sentinel errors returned by Config.Validate.
 var (
 	ErrBadThresholds = errors.New("thresholds must satisfy 0 < suspected_threshold < sharing_threshold <= 1")
 	ErrNegative      = errors.New("must not be negative")
+	ErrZeroASN       = errors.New("AS 0 is reserved and never a network's number")
 )
 
 // DefaultConfig returns the documented defaults.
@@ -110,6 +141,9 @@ func (c Config) withDefaults() Config {
 	if c.TravelMinKM == 0 {
 		c.TravelMinKM = d.TravelMinKM
 	}
+	if c.BusinessASNs == nil {
+		c.BusinessASNs = DefaultBusinessASNs()
+	}
 	return c
 }
 
@@ -127,6 +161,12 @@ func (c Config) Validate() error {
 	} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("scoring.%s: %w", name, ErrNegative))
+		}
+	}
+	for _, a := range c.BusinessASNs {
+		if a == 0 {
+			errs = append(errs, fmt.Errorf("scoring.business_asns: %w", ErrZeroASN))
+			break
 		}
 	}
 	if c.TravelMinKM < 0 {

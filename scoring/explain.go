@@ -19,6 +19,7 @@ const (
 	ReasonDeviceTeleport       = "device_teleport"       // one device moved faster than any travel allows
 	ReasonTravelKnownDevice    = "travel_known_device"   // the household's own device is away from home
 	ReasonTravelHotel          = "travel_hotel"          // a hotel's in-room TV: somebody staying away from home
+	ReasonTravelBusinessLine   = "travel_business_line"  // a business-only carrier's line (hotel, office): not a home
 	ReasonHostingNetwork       = "hosting_network"       // hosting/VPN exit; its location is not used
 	ReasonCoarseLocation       = "coarse_location"       // accuracy radius too large to place a person
 	ReasonPrivateAddress       = "private_address"       // private or non-routable address
@@ -78,9 +79,12 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		reasons = append(reasons, ReasonDeviceTeleport)
 	}
 	if label == LabelTravel {
-		if obs.hotel {
+		switch {
+		case obs.hotel:
 			reasons = append(reasons, ReasonTravelHotel)
-		} else {
+		case obs.business:
+			reasons = append(reasons, ReasonTravelBusinessLine)
+		default:
 			reasons = append(reasons, ReasonTravelKnownDevice)
 		}
 	}
@@ -125,6 +129,9 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	case label == LabelTravel && obs.hotel:
 		sentence = fmt.Sprintf("A hotel's in-room TV streams in %s, %.0f km from %s; a hotel is where people stay when away, not somebody's home, so this looks like travel.",
 			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName)
+	case label == LabelTravel && obs.business:
+		sentence = fmt.Sprintf("The address in %s, %.0f km from %s, is on AS%d%s, a carrier that serves businesses and hotels, not homes; so this looks like a stay away from home.",
+			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName, obs.loc.ASN, quote(obs.loc.ASOrg))
 	case label == LabelTravel:
 		sentence = fmt.Sprintf("The household's own device is in %s, %.0f km from %s; a known device moving explains the change, so this looks like the owner travelling.",
 			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName)

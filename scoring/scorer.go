@@ -64,6 +64,7 @@ type Scorer struct {
 	nextSweep int64
 
 	timeout, ttl, bridge int64
+	business             map[uint32]bool // Config.BusinessASNs
 }
 
 // New builds a scorer.
@@ -107,6 +108,10 @@ func New(cfg Config, opts Options) (*Scorer, error) {
 		dedup:    dedupWindow{span: int64(cfg.DedupWindow / time.Second)},
 	}
 	s.tap = opts.Tap
+	s.business = make(map[uint32]bool, len(cfg.BusinessASNs))
+	for _, a := range cfg.BusinessASNs {
+		s.business[a] = true
+	}
 	if !opts.CountFrom.IsZero() {
 		s.countFrom = opts.CountFrom.Unix()
 	}
@@ -292,6 +297,7 @@ type observation struct {
 	place     int
 	travelKM  float64 // > 0 when the owner's household is travelling
 	hotel     bool    // travel, at a hotel's line
+	business  bool    // travel, on a business-only carrier's line
 	conflict  bool
 	newcomer  bool
 	teleport  bool
@@ -344,6 +350,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 				key: key, asn: obs.loc.ASN, lat: float32(obs.loc.Lat), lon: float32(obs.loc.Lon),
 				acc: obs.loc.AccuracyKM, country: obs.loc.Country, city: obs.loc.City,
 				firstSeen: now, used: true, v6: obs.loc.Network.Addr().Is6(), located: obs.trusted,
+				business: s.business[obs.loc.ASN],
 			})
 			a.places[p].prev = int8(a.predecessor(d, p) + 1)
 			si = a.sessionIndex(skey)
@@ -497,11 +504,11 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 	// Travel: the owner's household seen well away from its home.
 	if obs.trusted && int(obs.loc.AccuracyKM) <= s.cfg.TravelMaxAccuracyKM && obs.place >= 0 && e.primary >= 0 && obs.place != e.primary && a.places[e.primary].located && !a.dynamic(c, obs.place) && !dualStackOf(&a.places[e.primary], &a.places[obs.place]) {
 		hp := &a.places[e.primary]
-		lodging := a.places[obs.place].lodging
-		if own := householdOf(hs, obs.dev); lodging || (own >= 0 && hs[own].explained) {
+		op := &a.places[obs.place]
+		if own := householdOf(hs, obs.dev); op.lodging || op.business || (own >= 0 && hs[own].explained) {
 			dist := DistanceKM(float64(hp.lat), float64(hp.lon), obs.loc.Lat, obs.loc.Lon)
 			if SeparationKM(dist, hp.acc, obs.loc.AccuracyKM) >= s.cfg.TravelMinKM {
-				obs.travelKM, obs.hotel = dist, lodging
+				obs.travelKM, obs.hotel, obs.business = dist, op.lodging, op.business && !op.lodging
 			}
 		}
 	}

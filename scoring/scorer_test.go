@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +39,7 @@ var (
 	friendV6       = netip.MustParsePrefix("2001:2002:4e:9900::/56")
 	brooklynHome   = netip.MustParsePrefix("24.90.1.0/24")
 	queensFlat     = netip.MustParsePrefix("108.41.7.0/24")
+	osloCogent     = netip.MustParsePrefix("38.122.9.0/24") // a hotel on a business-only carrier
 )
 
 // renumbered is the home line's address on day d when its ISP hands it a
@@ -64,6 +67,7 @@ func testLocator() fakeLocator {
 		friendV6:       pub("Stockholm", "SE", 59.33, 18.07, 100, 3301),
 		brooklynHome:   pub("Brooklyn", "US", 40.65, -73.95, 5, 12271),
 		queensFlat:     pub("Queens", "US", 40.73, -73.79, 5, 701),
+		osloCogent:     pub("Oslo", "NO", 59.91, 10.75, 20, 174),
 	}
 	for d := 0; d < 32; d++ {
 		f[renumbered(d)] = pub("Stockholm", "SE", 59.33, 18.07, 20, 3301)
@@ -79,6 +83,7 @@ type script struct {
 	n      int
 	ua     map[string]string // user agent per device, if any
 	opts   Options           // Locator defaults to testLocator()
+	cfg    Config
 }
 
 func (s *script) session(dev string, net netip.Prefix, start time.Time, dur time.Duration) {
@@ -101,7 +106,7 @@ func (s *script) run(t *testing.T) (*Scorer, []Verdict) {
 	if s.opts.Locator == nil {
 		s.opts.Locator = testLocator()
 	}
-	sc, err := New(Config{}, s.opts)
+	sc, err := New(s.cfg, s.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,5 +436,53 @@ func TestCountFrom(t *testing.T) {
 	}
 	if late.LastVerdict != all.LastVerdict || late.Events != all.Events {
 		t.Errorf("the warm-up changed the state: last verdict %s / %s, events %d / %d", late.LastVerdict, all.LastVerdict, late.Events, all.Events)
+	}
+}
+
+// A traveller's laptop and phone, never used at home, stream for a week
+// from a hotel whose line is a business-only carrier's while the family
+// streams at home. Nothing links them to the home, so on a residential
+// line they are a second household; on a transit or enterprise carrier's
+// line, which no home is on, they are somebody staying away.
+func TestBusinessCarrierLineIsAStay(t *testing.T) {
+	build := func(s *script, hotel netip.Prefix) {
+		atHome(s, 14)
+		for d := 5; d < 12; d++ {
+			s.session("work-laptop", hotel, evening(d, 19), 2*time.Hour)
+			s.session("work-phone", hotel, evening(d, 21), time.Hour)
+		}
+	}
+	s := &script{t: t, acct: "a-1"}
+	build(s, osloCogent)
+	_, vs := s.run(t)
+	if got, score := peak(vs); got > LabelTravel {
+		t.Errorf("stay on a business-only carrier: peak %s (score %.3f), want travel at most", got, score)
+	}
+	found := false
+	for _, v := range vs {
+		if slices.Contains(v.Reasons, ReasonTravelBusinessLine) {
+			found = true
+			if !strings.Contains(v.Explanation, "AS174") || !strings.Contains(v.Explanation, "not homes") {
+				t.Errorf("explanation does not say why: %q", v.Explanation)
+			}
+			break
+		}
+	}
+	if !found {
+		t.Error("no verdict gives the reason travel_business_line")
+	}
+
+	// The same stay on a residential ISP's line is a second household.
+	s = &script{t: t, acct: "a-1"}
+	build(s, osloHotel)
+	if _, vs = s.run(t); func() Label { l, _ := peak(vs); return l }() < LabelSuspectedSharing {
+		t.Error("the same stay on a residential line was not flagged; the test no longer shows the rule")
+	}
+
+	// An empty list turns the rule off.
+	s = &script{t: t, acct: "a-1", cfg: Config{BusinessASNs: []uint32{}}}
+	build(s, osloCogent)
+	if _, vs = s.run(t); func() Label { l, _ := peak(vs); return l }() < LabelSuspectedSharing {
+		t.Error("business_asns: [] did not turn the rule off")
 	}
 }

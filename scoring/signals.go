@@ -583,9 +583,9 @@ func better(x, y household) bool {
 func (a *account) anchor(c *components, p int) bool {
 	pl := &a.places[p]
 	days := popcount(c.lineDays[c.lineOf(p)])
-	if days < 2 || pl.lodging {
-		// A hotel line is where somebody stays, not a home: whoever
-		// streams there is travelling.
+	if days < 2 || pl.lodging || pl.business {
+		// A hotel line, or a business-only carrier's, is where somebody
+		// stays, not a home: whoever streams there is travelling.
 		return false
 	}
 	if pl.asn == 0 {

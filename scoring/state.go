@@ -49,6 +49,7 @@ type place struct {
 	v6        bool // an IPv6 network
 	fixed     bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
 	lodging   bool // a hotel's in-room TV streamed here: a stay, never a household's home
+	business  bool // a business-only carrier's line (Config.BusinessASNs): a stay, never a home
 	trusted   bool // an analyst decided the account is not shared while this line was in use
 	located   bool // lat/lon/acc are a usable location (not coarse)
 	// prev is 1 + the slot of the line this one may have replaced (0:
