@@ -42,7 +42,9 @@ else
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server
-dpkg -L request-tracker5 | grep -q 'libexec/rt-server$'
+# grep without -q reads all of dpkg's output: with -q it could exit at the
+# first match, and dpkg's SIGPIPE would fail the pipeline (pipefail).
+dpkg -L request-tracker5 | grep 'libexec/rt-server$' >/dev/null
 command -v promtool >/dev/null
 
 chdb_installed() {
