@@ -119,16 +119,16 @@ func Evaluate(labels []Label, sums []scoring.AccountSummary) Report {
 		s := byID[l.AccountID]
 		if s == nil {
 			r.Missing++
-			model.add(l, false, false, nil, nil, time.Time{})
-			base.add(l, false, false, nil, nil, time.Time{})
+			model.add(l, false, false, nil, nil)
+			base.add(l, false, false, nil, nil)
 			continue
 		}
 		if s.CountedFrom != nil {
 			r.CountedFrom = s.CountedFrom
 		}
-		model.add(l, s.Verdict == scoring.LabelSharing, s.Verdict.Flagged(), s.FirstFlagged, s.CountedFrom, s.FirstSeen)
+		model.add(l, s.Verdict == scoring.LabelSharing, s.Verdict.Flagged(), s.FirstFlagged, s)
 		bf := s.ImpossibleTravel != nil
-		base.add(l, bf, bf, s.ImpossibleTravel, s.CountedFrom, s.FirstSeen)
+		base.add(l, bf, bf, s.ImpossibleTravel, s)
 	}
 	r.Model, r.Baseline = model.result(), base.result()
 	return r
@@ -144,9 +144,10 @@ type tally struct {
 	early, warm, before         int
 }
 
-// add counts one account. dataFrom is the account's first event (zero
-// when unknown).
-func (t *tally) add(l Label, sharing, flagged bool, first, countedFrom *time.Time, dataFrom time.Time) {
+// add counts one account, first flagged at first (nil: never). s is its
+// summary, nil when it had no events: its warm-up end and first event
+// bound time-to-detect.
+func (t *tally) add(l Label, sharing, flagged bool, first *time.Time, s *scoring.AccountSummary) {
 	if t.scen == nil {
 		t.scen = map[string]*Counts{}
 	}
@@ -182,13 +183,13 @@ func (t *tally) add(l Label, sharing, flagged bool, first, countedFrom *time.Tim
 	if sharing {
 		t.sharingS++
 	}
-	warm := countedFrom != nil && l.SharingStart != nil && l.SharingStart.Before(*countedFrom)
+	warm := s != nil && s.CountedFrom != nil && l.SharingStart != nil && l.SharingStart.Before(*s.CountedFrom)
 	if warm {
 		t.warm++
 	}
 	start := l.SharingStart
-	if start != nil && !warm && !dataFrom.IsZero() && start.Before(dataFrom) {
-		start = &dataFrom
+	if start != nil && !warm && s != nil && !s.FirstSeen.IsZero() && start.Before(s.FirstSeen) {
+		start = &s.FirstSeen
 		t.before++
 	}
 	if flagged {

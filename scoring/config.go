@@ -3,7 +3,10 @@ package scoring
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/sharewatch/sharewatch/enrich"
 )
 
 // Config configures the scorer. The zero value of a field means its default.
@@ -87,13 +90,12 @@ var defaultBusinessASNs = []uint32{
 
 // DefaultBusinessASNs returns a copy of the built-in list used when
 // Config.BusinessASNs is nil.
-func DefaultBusinessASNs() []uint32 { return append([]uint32(nil), defaultBusinessASNs...) }
+func DefaultBusinessASNs() []uint32 { return slices.Clone(defaultBusinessASNs) }
 
 // Sentinel errors returned by Config.Validate.
 var (
 	ErrBadThresholds = errors.New("thresholds must satisfy 0 < suspected_threshold < sharing_threshold <= 1")
 	ErrNegative      = errors.New("must not be negative")
-	ErrZeroASN       = errors.New("AS 0 is reserved and never a network's number")
 )
 
 // DefaultConfig returns the documented defaults.
@@ -163,11 +165,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("scoring.%s: %w", name, ErrNegative))
 		}
 	}
-	for _, a := range c.BusinessASNs {
-		if a == 0 {
-			errs = append(errs, fmt.Errorf("scoring.business_asns: %w", ErrZeroASN))
-			break
-		}
+	if slices.Contains(c.BusinessASNs, 0) {
+		errs = append(errs, fmt.Errorf("scoring.business_asns: %w", enrich.ErrInvalidASN))
 	}
 	if c.TravelMinKM < 0 {
 		errs = append(errs, fmt.Errorf("scoring.travel_min_km: %w", ErrNegative))

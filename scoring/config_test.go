@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/sharewatch/sharewatch/enrich"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -21,7 +23,7 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want error
 	}{
-		{"AS 0 in business_asns", Config{BusinessASNs: []uint32{174, 0}}, ErrZeroASN},
+		{"AS 0 in business_asns", Config{BusinessASNs: []uint32{174, 0}}, enrich.ErrInvalidASN},
 		{"negative session timeout", Config{SessionTimeout: -1}, ErrNegative},
 		{"suspected above sharing", Config{SuspectedThreshold: 0.9, SharingThreshold: 0.8}, ErrBadThresholds},
 	} {
