@@ -20,6 +20,7 @@ const (
 	ReasonTravelKnownDevice    = "travel_known_device"   // the household's own device is away from home
 	ReasonTravelHotel          = "travel_hotel"          // a hotel's in-room TV: somebody staying away from home
 	ReasonTravelBusinessLine   = "travel_business_line"  // a business-only carrier's line (hotel, office): not a home
+	ReasonTravelHomeCarrier    = "travel_home_carrier"   // a device abroad also on a mobile carrier of the home's country (roaming)
 	ReasonHostingNetwork       = "hosting_network"       // hosting/VPN exit; its location is not used
 	ReasonCoarseLocation       = "coarse_location"       // accuracy radius too large to place a person
 	ReasonPrivateAddress       = "private_address"       // private or non-routable address
@@ -84,6 +85,8 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 			reasons = append(reasons, ReasonTravelHotel)
 		case obs.business:
 			reasons = append(reasons, ReasonTravelBusinessLine)
+		case obs.roaming:
+			reasons = append(reasons, ReasonTravelHomeCarrier)
 		default:
 			reasons = append(reasons, ReasonTravelKnownDevice)
 		}
@@ -132,6 +135,9 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	case label == LabelTravel && obs.business:
 		sentence = fmt.Sprintf("The address in %s, %.0f km from %s, is on AS%d%s, a carrier that serves businesses and hotels, not homes; so this looks like a stay away from home.",
 			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName, obs.loc.ASN, quote(obs.loc.ASOrg))
+	case label == LabelTravel && obs.roaming:
+		sentence = fmt.Sprintf("A device streaming in %s, %.0f km from %s, also used a mobile network of %s, the home's country, as a phone roaming from home does; so this looks like the household travelling.",
+			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName, home.country)
 	case label == LabelTravel:
 		sentence = fmt.Sprintf("The household's own device is in %s, %.0f km from %s; a known device moving explains the change, so this looks like the owner travelling.",
 			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName)

@@ -298,6 +298,7 @@ type observation struct {
 	travelKM  float64 // > 0 when the owner's household is travelling
 	hotel     bool    // travel, at a hotel's line
 	business  bool    // travel, on a business-only carrier's line
+	roaming   bool    // travel, by a household whose device roams on a home-country carrier
 	conflict  bool
 	newcomer  bool
 	teleport  bool
@@ -509,6 +510,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			dist := DistanceKM(float64(hp.lat), float64(hp.lon), obs.loc.Lat, obs.loc.Lon)
 			if SeparationKM(dist, hp.acc, obs.loc.AccuracyKM) >= s.cfg.TravelMinKM {
 				obs.travelKM, obs.hotel, obs.business = dist, op.lodging, op.business && !op.lodging
+				obs.roaming = !obs.hotel && !obs.business && own >= 0 && hs[own].roaming
 			}
 		}
 	}
@@ -536,7 +538,10 @@ func (s *Scorer) remember(a *account, v *Verdict, now int64) {
 	if v.Verdict.Flagged() && a.firstFlagged == 0 {
 		a.firstFlagged = now
 	}
-	if float32(v.Score) > a.peak || a.peakExplain == "" || (v.Verdict > a.peakLabel) {
+	// The peak is the most severe verdict, then the highest score: an
+	// account once called sharing stays counted as sharing even if a
+	// later event scores higher but is only suspected.
+	if a.peakExplain == "" || v.Verdict > a.peakLabel || (v.Verdict == a.peakLabel && float32(v.Score) > a.peak) {
 		a.peak = float32(v.Score)
 		a.peakLabel = v.Verdict
 		a.peakReasons = v.Reasons

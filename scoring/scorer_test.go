@@ -40,6 +40,7 @@ var (
 	brooklynHome   = netip.MustParsePrefix("24.90.1.0/24")
 	queensFlat     = netip.MustParsePrefix("108.41.7.0/24")
 	osloCogent     = netip.MustParsePrefix("38.122.9.0/24") // a hotel on a business-only carrier
+	seMobile       = netip.MustParsePrefix("90.224.3.0/24") // a Swedish mobile carrier, geolocated to the country
 )
 
 // renumbered is the home line's address on day d when its ISP hands it a
@@ -68,6 +69,7 @@ func testLocator() fakeLocator {
 		brooklynHome:   pub("Brooklyn", "US", 40.65, -73.95, 5, 12271),
 		queensFlat:     pub("Queens", "US", 40.73, -73.79, 5, 701),
 		osloCogent:     pub("Oslo", "NO", 59.91, 10.75, 20, 174),
+		seMobile:       pub("", "SE", 62.0, 15.0, 1000, 1257),
 	}
 	for d := 0; d < 32; d++ {
 		f[renumbered(d)] = pub("Stockholm", "SE", 59.33, 18.07, 20, 3301)
@@ -484,5 +486,57 @@ func TestBusinessCarrierLineIsAStay(t *testing.T) {
 	build(s, osloCogent)
 	if _, vs = s.run(t); func() Label { l, _ := peak(vs); return l }() < LabelSuspectedSharing {
 		t.Error("business_asns: [] did not turn the rule off")
+	}
+}
+
+func TestRoamingPhoneAbroadIsTravel(t *testing.T) {
+	// Two devices never seen at home stream at a hotel in Oslo, on a
+	// residential ISP's line, while the family streams at home: on its
+	// own, a second household (see TestBusinessCarrierLineIsAStay). The
+	// phone also used a Swedish carrier, as a Swedish SIM does; it is the
+	// household's phone abroad.
+	s := &script{t: t, acct: "a-1"}
+	atHome(s, 14)
+	s.session("work-phone", seMobile, evening(4, 8), 30*time.Minute)
+	for d := 5; d < 12; d++ {
+		s.session("work-laptop", osloHotel, evening(d, 19), 2*time.Hour)
+		s.session("work-phone", osloHotel, evening(d, 21), time.Hour)
+	}
+	_, vs := s.run(t)
+	if got, score := peak(vs); got > LabelTravel {
+		t.Errorf("a stay abroad by a phone on a home-country carrier: peak %s (score %.3f), want travel at most", got, score)
+	}
+	found := false
+	for _, v := range vs {
+		if slices.Contains(v.Reasons, ReasonTravelHomeCarrier) {
+			found = true
+			if !strings.Contains(v.Explanation, "Oslo") || !strings.Contains(v.Explanation, "roaming") {
+				t.Errorf("explanation does not say why: %q", v.Explanation)
+			}
+			break
+		}
+	}
+	if !found {
+		t.Error("no verdict gives the reason travel_home_carrier")
+	}
+}
+
+func TestSummaryKeepsTheMostSevereVerdict(t *testing.T) {
+	s := &Scorer{}
+	a := &account{}
+	for _, v := range []Verdict{
+		{Score: 0.5, Verdict: LabelTravel, Explanation: "travel"},
+		{Score: 0.98, Verdict: LabelSharing, Explanation: "sharing"},
+		{Score: 0.99, Verdict: LabelSuspectedSharing, Explanation: "suspected, higher score"},
+		{Score: 0.1, Verdict: LabelOK, Explanation: "ok"},
+	} {
+		s.remember(a, &v, 1)
+	}
+	sum := summaryOf("a-1", a, 0)
+	if sum.Verdict != LabelSharing || sum.Explanation != "sharing" {
+		t.Errorf("summary verdict %s (%q), want the sharing verdict: an account once called sharing stays so", sum.Verdict, sum.Explanation)
+	}
+	if sum.LastVerdict != LabelOK {
+		t.Errorf("last verdict %s, want ok", sum.LastVerdict)
 	}
 }

@@ -195,6 +195,9 @@ func (a *account) pairDualStack(c *components, today int32) {
 			if !p.used || p.v6 || p.asn != q.asn || !mayBeSameSite(p, q) {
 				continue
 			}
+			if a.v4Elsewhere(i, j, today) {
+				continue
+			}
 			// The IPv4 side of the home is in use on the same days as
 			// the IPv6 side, for weeks; a line of the same ISP visited
 			// on an evening (a friend's) shares a day or two.
@@ -306,6 +309,9 @@ type household struct {
 	// places, so it is the owner's household away from home (travel), not
 	// somebody else's. Always true for the primary itself.
 	explained bool
+	// roaming: explained because a device of its, abroad, roams on a
+	// carrier of the owner's country (see roamsHome).
+	roaming bool
 }
 
 // householdSummary summarises households over the `window` days ending at
@@ -390,6 +396,12 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 			// friend's household streams at the same time as the owner's.
 			if !hs[i].explained && hs[i].activeDays != 0 && hs[i].conflicts == 0 {
 				hs[i].explained = a.visitDays(c, hs[0].root, hs[i].places, today) != 0
+			}
+			// The owner abroad: a device of the household whose phone
+			// roams on a carrier of the owner's country.
+			if !hs[i].explained && hs[i].activeDays != 0 && hs[i].home >= 0 && hs[0].home >= 0 {
+				hs[i].explained = a.roamsHome(&hs[i], a.places[hs[0].home].country, anchors)
+				hs[i].roaming = hs[i].explained
 			}
 		}
 	}
@@ -735,4 +747,58 @@ func (a *account) visitDays(c *components, primary int, places uint32, today int
 		}
 	}
 	return days
+}
+
+// v4Elsewhere reports whether IPv6 network j, geolocated far from IPv4
+// line i, has devices that used other IPv4 lines of the same ISP near j
+// and far from i, on two days or more: those lines, not i, are j's other
+// family. A friend on the owner's ISP in another city, whose devices use
+// both families at home, is then not taken for the far IPv6 side of the
+// owner's line; one day on a line there (a visit) says nothing.
+func (a *account) v4Elsewhere(i, j int, today int32) bool {
+	p, q := &a.places[i], &a.places[j]
+	if !p.located || !q.located || near(p, q, dualStackSlackKM) {
+		return false
+	}
+	var days uint64
+	for _, e := range a.edges {
+		r := int(e.place)
+		o := &a.places[r]
+		if r == i || o.v6 || o.asn != q.asn || !o.located || q.devs&(1<<uint(e.dev)) == 0 {
+			continue
+		}
+		if near(o, q, dualStackSlackKM) && !near(o, p, dualStackSlackKM) {
+			days |= e.days.window(today, 64)
+		}
+	}
+	return popcount(days) >= 2
+}
+
+// near reports whether places p and q are within km of each other,
+// beyond both accuracy radii.
+func near(p, q *place, km float64) bool {
+	return SeparationKM(DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon)), p.acc, q.acc) <= km
+}
+
+// roamsHome reports whether a device of household h, whose home is in
+// another country than the owner's (home), used a network in the owner's
+// country that is no household's home line: a mobile carrier's. Phones
+// abroad roam home-routed, so their carrier's addresses geolocate to the
+// SIM's country; a device with a SIM from the owner's country, at a place
+// abroad, is the owner's (or the family's) away from home. A friend
+// abroad is on the friend's own carrier. anchors holds the places that
+// are persistent home lines.
+func (a *account) roamsHome(h *household, home string, anchors uint32) bool {
+	if home == "" || a.places[h.home].country == "" || a.places[h.home].country == home {
+		return false
+	}
+	for _, e := range a.edges {
+		if h.devices&(1<<uint(e.dev)) == 0 || anchors&(1<<uint(e.place)) != 0 {
+			continue
+		}
+		if a.places[e.place].country == home {
+			return true
+		}
+	}
+	return false
 }

@@ -224,6 +224,64 @@ func TestHouseholdsAndLinks(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a friend on the owner's ISP in another city is not the far IPv6 side of the owner's line", func(t *testing.T) {
+		ownerV4 := place{key: 30, asn: 7018, lat: 35.78, lon: -78.64, acc: 20, located: true, country: "US"}
+		friendV6 := place{key: 31, asn: 7018, lat: 34.73, lon: -86.59, acc: 10, located: true, country: "US", v6: true, firstSeen: 86400}
+		friendV4 := place{key: 32, asn: 7018, lat: 34.73, lon: -86.59, acc: 10, located: true, country: "US", firstSeen: 3 * 86400}
+		build := func(v4Days []int32) *account {
+			edges := []graphEdge{
+				{0, 0, []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}}, // the owner's TV
+				{1, 1, []int32{2, 4, 6, 8, 10, 12, 14, 16, 18, 20}},                                    // the friend's phone on IPv6
+			}
+			if v4Days != nil {
+				edges = append(edges, graphEdge{1, 2, v4Days}) // and on the friend's IPv4
+			}
+			a := buildAccount([]place{ownerV4, friendV6, friendV4}, edges, 2)
+			for _, e := range edges {
+				a.places[e.place].devs |= 1 << uint(e.dev)
+			}
+			return a
+		}
+		if c := build(nil).households(now, bridge); c.place(0) != c.place(1) {
+			t.Fatal("without the friend's IPv4 line, the far IPv6 network that appeared with the owner's line is not paired with it; the test shows nothing")
+		}
+		if c := build([]int32{3}).households(now, bridge); c.place(0) != c.place(1) {
+			t.Error("one day on an IPv4 line near the IPv6 network (a visit) undid the pairing")
+		}
+		c := build([]int32{3, 9}).households(now, bridge)
+		if c.place(0) == c.place(1) {
+			t.Error("the friend's IPv6 network, whose devices use an IPv4 line of the ISP beside it, was paired with the owner's line 700 km away")
+		}
+		if c.place(1) != c.place(2) {
+			t.Error("the friend's IPv6 network is not paired with the friend's own IPv4 line")
+		}
+	})
+	t.Run("a household abroad whose phone roams on a carrier of the owner's country is the owner's", func(t *testing.T) {
+		rome := place{key: 40, asn: 3269, lat: 41.89, lon: 12.48, acc: 20, located: true, country: "IT"}
+		carrier := place{key: 41, asn: 1257, country: "SE", acc: 1000} // a Swedish carrier, geolocated to the country
+		build := func(roams bool) (*account, []household) {
+			edges := []graphEdge{
+				{0, 0, []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}}, // the family's TV at home
+				{1, 1, []int32{12, 13, 14}}, {2, 1, []int32{12, 13}},           // a phone and the hotel's TV in Rome
+			}
+			if roams {
+				edges = append(edges, graphEdge{1, 2, []int32{13}}) // the phone on its Swedish carrier
+			}
+			a := buildAccount([]place{home, rome, carrier}, edges, 3)
+			c := a.households(14*86400+80000, bridge)
+			return a, a.householdSummary(c, 14, 28)
+		}
+		_, hs := build(false)
+		if len(hs) < 2 || hs[1].explained || !hs[1].anchored {
+			t.Fatalf("without roaming the stay in Rome should be an unexplained household: %+v", hs)
+		}
+		_, hs = build(true)
+		for _, h := range hs[1:] {
+			if h.devices&(1<<2) != 0 && !h.explained {
+				t.Errorf("the household in Rome, whose phone roams on a Swedish carrier, is not explained: %+v", hs)
+			}
+		}
+	})
 	t.Run("dual-stack lines of one ISP are one household", func(t *testing.T) {
 		v6 := home
 		v6.key, v6.v6, v6.lat, v6.lon, v6.acc = 9, true, 59.91, 10.75, 100 // IPv6 geolocated to another capital
