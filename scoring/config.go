@@ -51,6 +51,16 @@ type Config struct {
 	// negative value disables the guard.
 	// Default: 12.
 	SharingMinSpanDays int `yaml:"sharing_min_span_days"`
+	// SharingQuietMinDays: a sharing verdict for other households that
+	// have not streamed at the same time as the owner's in the last 14
+	// days needs one of them active on at least this many of the last 28
+	// days. One person's second home, or a string of stays, is never in
+	// use at once with the home; three visits spread over a month are
+	// not enough to act on without that. Such an account stays
+	// suspected_sharing, for a person to judge. A negative value disables
+	// the guard.
+	// Default: 5.
+	SharingQuietMinDays int `yaml:"sharing_quiet_min_days"`
 	// DedupWindow is how far apart, in event time, two deliveries of one
 	// event_id are still recognised as one event by the scorer itself
 	// (besides the last few events of each account). The verdict store
@@ -108,6 +118,7 @@ func DefaultConfig() Config {
 		CoarseAccuracyKM:    250,
 		TravelMinKM:         100,
 		SharingMinSpanDays:  12,
+		SharingQuietMinDays: 5,
 		TravelMaxAccuracyKM: 50,
 		DedupWindow:         6 * time.Hour,
 	}
@@ -130,6 +141,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SharingMinSpanDays == 0 {
 		c.SharingMinSpanDays = d.SharingMinSpanDays
+	}
+	if c.SharingQuietMinDays == 0 {
+		c.SharingQuietMinDays = d.SharingQuietMinDays
 	}
 	if c.DedupWindow == 0 {
 		c.DedupWindow = d.DedupWindow

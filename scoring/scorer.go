@@ -187,7 +187,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	score := s.model.Score(&x)
 	label := LabelOK
 	switch {
-	case score >= s.cfg.SharingThreshold && PersistentEnough(&x, s.cfg.SharingMinSpanDays):
+	case score >= s.cfg.SharingThreshold && PersistentEnough(&x, s.cfg.SharingMinSpanDays) && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays):
 		label = LabelSharing
 	case score >= s.cfg.SharingThreshold:
 		label = LabelSuspectedSharing
@@ -253,6 +253,17 @@ func PersistentEnough(x *Features, minSpan int) bool {
 	households := math.Round(math.Expm1(x[2]))
 	span := math.Round(math.Expm1(x[4]))
 	return households >= 4 || span >= float64(minSpan)
+}
+
+// ConcurrentOrSteady reports whether the evidence in x may support a
+// sharing verdict when the other households have not streamed at the same
+// time as the owner's: one of them must then have been active on at least
+// minDays of the last 28 days (see Config.SharingQuietMinDays).
+func ConcurrentOrSteady(x *Features, minDays int) bool {
+	if minDays <= 0 || x[0] > 0 || x[1] > 0 {
+		return true
+	}
+	return math.Round(math.Expm1(x[3])) >= float64(minDays)
 }
 
 // Teach records an analyst's "not sharing" decision for an account: every

@@ -540,3 +540,54 @@ func TestSummaryKeepsTheMostSevereVerdict(t *testing.T) {
 		t.Errorf("last verdict %s, want ok", sum.LastVerdict)
 	}
 }
+
+func TestQuietHouseholdNeedsSteadyUseForSharing(t *testing.T) {
+	// A second household in Malmö that never streams while the home does
+	// (the home streams in the evening, it streams in the afternoon), on
+	// four days spread over three weeks.
+	build := func(cfg Config) Label {
+		s := &script{t: t, acct: "a-1", cfg: cfg}
+		atHome(s, 26)
+		for _, d := range []int{3, 10, 17, 24} {
+			s.session("friend-tv", malmoFriend, evening(d, 13), 2*time.Hour)
+			s.session("friend-laptop", malmoFriend, evening(d, 15), time.Hour)
+		}
+		_, vs := s.run(t)
+		l, _ := peak(vs)
+		return l
+	}
+	if got := build(Config{SharingQuietMinDays: -1}); got != LabelSharing {
+		t.Fatalf("without the guard the quiet household peaks at %s; the test needs a sharing verdict to hold back", got)
+	}
+	if got := build(Config{}); got != LabelSuspectedSharing {
+		t.Errorf("a household active on 4 days that never streamed with the home: peak %s, want suspected_sharing", got)
+	}
+	if got := build(Config{SharingQuietMinDays: 4}); got != LabelSharing {
+		t.Errorf("with sharing_quiet_min_days 4, four days of use: peak %s, want sharing", got)
+	}
+}
+
+func TestConcurrentOrSteady(t *testing.T) {
+	f := func(conflictDays, now, days float64) *Features {
+		var x Features
+		x[0], x[1], x[3] = math.Log1p(conflictDays), now, math.Log1p(days)
+		return &x
+	}
+	tests := []struct {
+		name string
+		x    *Features
+		min  int
+		want bool
+	}{
+		{"streamed at the same time on a day", f(1, 0, 2), 5, true},
+		{"streaming at the same time now", f(0, 1, 2), 5, true},
+		{"never at once, 4 days", f(0, 0, 4), 5, false},
+		{"never at once, 5 days", f(0, 0, 5), 5, true},
+		{"guard off", f(0, 0, 1), -1, true},
+	}
+	for _, tc := range tests {
+		if got := ConcurrentOrSteady(tc.x, tc.min); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
