@@ -281,7 +281,7 @@ func (a *account) predecessor(d, q int) int {
 		if !pl.used || !pl.located || pl.asn != nq.asn || pl.v6 != nq.v6 {
 			continue
 		}
-		if SeparationKM(DistanceKM(float64(pl.lat), float64(pl.lon), float64(nq.lat), float64(nq.lon)), pl.acc, nq.acc) > 0 {
+		if !near(pl, nq, 0) {
 			continue
 		}
 		best, at = p, e.lastSeen
@@ -309,7 +309,7 @@ type household struct {
 	// places, so it is the owner's household away from home (travel), not
 	// somebody else's. Always true for the primary itself.
 	explained bool
-	// roaming: explained because a device of its, abroad, roams on a
+	// roaming: explained because one of its devices, abroad, roams on a
 	// carrier of the owner's country (see roamsHome).
 	roaming bool
 }
@@ -421,8 +421,7 @@ func sameArea(p, q *place) bool {
 	if !p.located || !q.located {
 		return p.asn != 0 && p.asn == q.asn && (p.country == "" || q.country == "" || p.country == q.country)
 	}
-	d := DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon))
-	return SeparationKM(d, p.acc, q.acc) <= sameAreaKM || dualStackOf(p, q)
+	return near(p, q, sameAreaKM) || dualStackOf(p, q)
 }
 
 // tripCover returns the days (window bits, bit 0 = today) on which one of
@@ -664,11 +663,7 @@ func dualStackOf(p, q *place) bool {
 // mayBeSameSite reports whether an IPv4 and an IPv6 network of one ISP
 // could be the same home line.
 func mayBeSameSite(p, q *place) bool {
-	if !p.located || !q.located {
-		return true
-	}
-	d := DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon))
-	if SeparationKM(d, p.acc, q.acc) <= dualStackSlackKM {
+	if !p.located || !q.located || near(p, q, dualStackSlackKM) {
 		return true
 	}
 	gap := p.firstSeen - q.firstSeen
