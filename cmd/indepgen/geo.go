@@ -343,16 +343,6 @@ func (g *Geo) loc(tz string) *time.Location {
 	return l
 }
 
-// sorted keys helper for deterministic iteration
-func sortedASNs[V any](m map[uint32]V) []uint32 {
-	k := make([]uint32, 0, len(m))
-	for a := range m {
-		k = append(k, a)
-	}
-	slices.Sort(k)
-	return k
-}
-
 // RandV4 returns a random host address inside an IPv4 block.
 func RandV4(p netip.Prefix, r *rand.Rand) netip.Addr {
 	a := p.Addr().As4()

@@ -2,8 +2,10 @@ package main
 
 import (
 	"hash/fnv"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -254,7 +256,7 @@ func (s *Sim) carrier(cc string, asn uint32) *Carrier {
 func (s *Sim) pickCarrier(r *rand.Rand, cc string) *Carrier {
 	cs := []*Carrier{}
 	w := []float64{}
-	for _, a := range sortedASNs(s.g.Mobile[cc]) {
+	for _, a := range slices.Sorted(maps.Keys(s.g.Mobile[cc])) {
 		if c := s.carrier(cc, a); c != nil {
 			cs = append(cs, c)
 			w = append(w, float64(c.V4.Len()+c.V6.Len()+50))
@@ -360,7 +362,7 @@ func (s *Sim) newVPNProf(r *rand.Rand, homeCC string, onlyCC string) *VPNProf {
 		v.CW = []float64{1}
 		return v
 	}
-	ccs := sortedKeys(vpnExitCountries)
+	ccs := slices.Sorted(maps.Keys(vpnExitCountries))
 	n := pickW(r, []int{1, 2, 3}, []float64{5, 3, 2})
 	for len(v.Countries) < n {
 		var c string

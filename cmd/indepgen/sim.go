@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -12,14 +11,6 @@ import (
 
 func itoa(i int) string      { return strconv.Itoa(i) }
 func sqrt(x float64) float64 { return math.Sqrt(x) }
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for x := range m {
-		k = append(k, x)
-	}
-	slices.Sort(k)
-	return k
-}
 
 var countriesByCC = map[string]*Country{}
 
