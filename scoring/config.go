@@ -61,6 +61,15 @@ type Config struct {
 	// the guard.
 	// Default: 5.
 	SharingQuietMinDays int `yaml:"sharing_quiet_min_days"`
+	// FlagApartHouseholds: flag other households that were never active
+	// on a day the owner's home was, and never streamed at the same time
+	// as it. Off by default: such a place is in use only while the home
+	// is empty (the owner away on a trip, one person's weekend house), as
+	// one person moving between places is. A friend's household streams
+	// on its own schedule and so, sooner or later, on a day the home does
+	// too; until then it is not flagged.
+	// Default: false.
+	FlagApartHouseholds bool `yaml:"flag_apart_households"`
 	// DedupWindow is how far apart, in event time, two deliveries of one
 	// event_id are still recognised as one event by the scorer itself
 	// (besides the last few events of each account). The verdict store

@@ -29,6 +29,7 @@ const (
 	ReasonFailedLogin          = "failed_login"          // failed logins open no session
 	ReasonSingleHousehold      = "single_household"      // all activity fits one household
 	ReasonHouseholdConcurrency = "household_concurrency" // several sessions at once, all in one household
+	ReasonApartFromHome        = "apart_from_home"       // the other households were active only on days the home was not
 )
 
 func placeName(p *place) string {
@@ -72,6 +73,9 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		reasons = append(reasons, ReasonManyHouseholds)
 	} else if e.foreign == 1 {
 		reasons = append(reasons, ReasonSecondHousehold)
+	}
+	if e.apart {
+		reasons = append(reasons, ReasonApartFromHome)
 	}
 	if x[6] > 0 {
 		reasons = append(reasons, ReasonNewDeviceNewPlace)
@@ -125,6 +129,9 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	case label.Flagged() && foreign != nil:
 		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days.",
 			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan)
+		if e.apart {
+			sentence = strings.TrimSuffix(sentence, ".") + ", never on a day the household streamed."
+		}
 	case label.Flagged() && x[6] > 0:
 		sentence = fmt.Sprintf("A new device on a new network streamed at the same time as the household at %s; one more day like this makes it a second household.", homeName)
 	case label.Flagged():
@@ -143,6 +150,8 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 			placeName(&place{city: obs.loc.City, country: obs.loc.Country}), obs.travelKM, homeName)
 	case obs.loc.Hosting:
 		sentence = fmt.Sprintf("The address belongs to hosting/VPN network AS%d%s, so its location is not used; the account shows no second household.", obs.loc.ASN, quote(obs.loc.ASOrg))
+	case e.apart && foreign != nil:
+		sentence = fmt.Sprintf("A second place in %s, with devices never seen at %s, was used on %d of the last 28 days, but never on a day the household streamed; one person away from home looks the same, so it is not flagged.", placeName(foreign), homeName, e.foreignDays)
 	case e.foreign == 1 && e.conflictDays == 0:
 		sentence = fmt.Sprintf("A second place in %s, with devices never seen at %s, was used on %d of the last 28 days but never at the same time as the household; not enough to call it sharing.", placeName(foreign), homeName, e.foreignDays)
 	case e.conflictDays > 0:
@@ -186,8 +195,9 @@ const (
 	kindTV            // smart TVs, streaming sticks, consoles: they stay at one home line
 	kindPhone
 	kindTablet
-	kindComputer
+	kindComputer  // a desktop browser: a laptop or desktop, on a home or office line, never on mobile data itself
 	kindLodgingTV // a hotel's in-room TV (hospitality platform): the line is a hotel's, nobody's home
+	kindOther     // a user agent that names no known platform
 )
 
 // lodgingMarkers are user-agent fragments of hospitality TV platforms, the
@@ -245,12 +255,16 @@ func guessKind(ua string) uint8 {
 		return kindTV
 	}
 	switch {
-	case strings.Contains(u, "ipad") || strings.Contains(u, "tablet") || strings.Contains(u, "kftrwi") || strings.Contains(u, "silk/"):
+	case strings.Contains(u, "ipad") || strings.Contains(u, "tablet") || strings.HasPrefix(androidModel(u), "kf") || strings.Contains(u, "silk/"):
 		return kindTablet
-	case strings.Contains(u, "iphone") || (strings.Contains(u, "android") && strings.Contains(u, "mobile")):
+	case strings.Contains(u, "iphone") || strings.Contains(u, "ipod") || strings.Contains(u, "android") || strings.Contains(u, "mobile"):
+		// An Android device that is no TV is a phone or tablet, in a
+		// browser or in an app (whose user agent has no "Mobile").
 		return kindPhone
-	case u != "":
+	case strings.Contains(u, "windows nt") || strings.Contains(u, "macintosh") || strings.Contains(u, "x11") || strings.Contains(u, "cros "):
 		return kindComputer
+	case u != "":
+		return kindOther
 	}
 	return kindUnknown
 }

@@ -186,11 +186,15 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	}
 	score := s.model.Score(&x)
 	label := LabelOK
+	apart := ev2.apart && !s.cfg.FlagApartHouseholds
 	switch {
-	case score >= s.cfg.SharingThreshold && PersistentEnough(&x, s.cfg.SharingMinSpanDays) && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays):
+	case score >= s.cfg.SharingThreshold && !apart && PersistentEnough(&x, s.cfg.SharingMinSpanDays) && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays):
 		label = LabelSharing
 	case score >= s.cfg.SharingThreshold:
 		label = LabelSuspectedSharing
+	case apart:
+		// In use only while the home is empty: one person moving between
+		// places looks the same. Weeks of it still reach an analyst (above).
 	case score >= s.cfg.SuspectedThreshold:
 		label = LabelSuspectedSharing
 	case obs.travelKM > 0:
@@ -378,6 +382,8 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 			pl.fixed = true
 		case kindLodgingTV:
 			pl.lodging = true
+		case kindComputer:
+			pl.desk = true
 		}
 		a.touchEdge(d, p, day, now)
 		obs.place = p
@@ -481,7 +487,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 		e.primary = hs[0].home
 	}
 	foreignDevices := 0
-	var conflictBits uint64
+	var conflictBits, sameDays uint64
 	const last14 = 1<<14 - 1
 	for i := 1; i < len(hs); i++ {
 		h := &hs[i]
@@ -489,6 +495,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			continue
 		}
 		conflictBits |= h.conflicts & last14
+		sameDays |= h.activeDays & hs[0].activeDays
 		e.foreign++
 		foreignDevices += popcount32(h.devices)
 		// Persistence is a home's: the span of its lines in one area, so
@@ -502,6 +509,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 		}
 	}
 	e.conflictDays = popcount(conflictBits)
+	e.apart = e.foreign > 0 && sameDays == 0 && e.conflictDays == 0 && !obs.conflict
 	x[0] = math.Log1p(float64(e.conflictDays))
 	if obs.conflict {
 		x[1] = 1
@@ -537,6 +545,9 @@ type evidence struct {
 	foreignSpan  int // days from its first to its last activity, last 28 days
 	foreignDevs  int
 	conflictDays int
+	// apart: no other household was ever active on a day the owner's
+	// home was (in 28 days), nor streamed at the same time as it.
+	apart bool
 }
 
 // remember updates the account summary fields.

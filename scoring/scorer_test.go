@@ -582,3 +582,79 @@ func TestConcurrentOrSteady(t *testing.T) {
 		}
 	}
 }
+
+// A place used only on days the home was not (the owner away, one
+// person's weekend house) is not flagged, however new its devices: one
+// person moving between places looks the same. A friend's household
+// streams on its own schedule, so on a day the home does too.
+func TestHouseholdApartFromHomeIsNotFlagged(t *testing.T) {
+	build := func(cfg Config, friendDays ...int) []Verdict {
+		s := &script{t: t, acct: "a-1", cfg: cfg}
+		busy := map[int]bool{}
+		for _, d := range friendDays {
+			busy[d] = true
+		}
+		for d := 0; d < 21; d++ {
+			if !busy[d] || d == 13 { // day 13: the home streams in the evening, the other place in the afternoon
+				s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+				s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+			}
+		}
+		for _, d := range friendDays {
+			s.session("other-tv", malmoFriend, evening(d, 14), 2*time.Hour)
+			s.session("other-laptop", malmoFriend, evening(d, 15), time.Hour)
+		}
+		_, vs := s.run(t)
+		return vs
+	}
+	apart := []int{5, 6, 7}
+	if l, _ := peak(build(Config{FlagApartHouseholds: true}, apart...)); l < LabelSuspectedSharing {
+		t.Fatalf("with flag_apart_households the place peaks at %s; the test needs a flag to hold back", l)
+	}
+	vs := build(Config{}, apart...)
+	if l, sc := peak(vs); l >= LabelSuspectedSharing {
+		t.Errorf("a place used only while the home was empty: peak %s (score %.3f), want below suspected_sharing", l, sc)
+	}
+	last := vs[len(vs)-1]
+	if !slices.Contains(last.Reasons, ReasonApartFromHome) || !strings.Contains(last.Explanation, "never on a day the household streamed") {
+		t.Errorf("last verdict %v %q, want reason %s and its sentence", last.Reasons, last.Explanation, ReasonApartFromHome)
+	}
+	if l, _ := peak(build(Config{}, 5, 6, 13)); l < LabelSuspectedSharing {
+		t.Errorf("the place was also used on a day the home streamed (not at the same time): peak %s, want suspected_sharing or higher", l)
+	}
+}
+
+// A friend's laptop on a line its ISP renumbers to a new /24 every day is
+// one line: a desktop browser is no phone hopping through a carrier's
+// addresses. Addresses that GeoIP puts in a different town each time
+// are not one line.
+func TestRenumberedLaptopLine(t *testing.T) {
+	const windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	towns := []struct {
+		city     string
+		lat, lon float64
+	}{{"Malmö", 55.60, 13.00}, {"Lund", 55.70, 13.19}, {"Staffanstorp", 55.64, 13.21}}
+	build := func(scattered bool) Label {
+		loc := testLocator()
+		s := &script{t: t, acct: "a-1", ua: map[string]string{"friend-laptop": windows}, opts: Options{Locator: loc}}
+		atHome(s, 21)
+		for d := 3; d < 21; d += 2 {
+			n := netip.PrefixFrom(netip.AddrFrom4([4]byte{78, 70, byte(100 + d), 0}), 24)
+			town := towns[0]
+			if scattered {
+				town = towns[d%3]
+			}
+			loc[n] = enrich.Location{Kind: enrich.KindPublic, City: town.city, Country: "SE", Lat: town.lat, Lon: town.lon, HasCoords: true, AccuracyKM: 10, ASN: 3301}
+			s.session("friend-laptop", n, evening(d, 19), 2*time.Hour)
+		}
+		_, vs := s.run(t)
+		l, _ := peak(vs)
+		return l
+	}
+	if got := build(false); got < LabelSuspectedSharing {
+		t.Errorf("a friend's laptop on a renumbered line in Malmö: peak %s, want suspected_sharing or higher", got)
+	}
+	if got := build(true); got >= LabelSuspectedSharing {
+		t.Errorf("a laptop whose addresses GeoIP puts in a different town each day: peak %s, want below suspected_sharing", got)
+	}
+}

@@ -119,9 +119,11 @@ func (a *account) households(now int64, bridge int64) *components {
 // each renumbered line in c; it returns the lines (by first place) that
 // have more than one address. A place and its predecessor, used on
 // different days, are one line under two addresses. Only a line that is
-// somebody's home counts: one a TV streams on, or one several devices
-// share at once behind the home's router. A phone hopping through a
-// carrier's addresses has each one to itself.
+// somebody's home counts: one a TV streams on, one several devices
+// share behind the home's router, or one a desktop browser (a laptop)
+// streams on at one GeoIP spot. A phone hopping through a carrier's
+// addresses has each one to itself, and a laptop tethered to it gets
+// addresses that GeoIP scatters over the carrier's towns.
 func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 	for q := range a.places {
 		c.line[q] = int8(q)
@@ -139,13 +141,25 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 	}
 	var root [maxPlaces]int8
-	var shared uint32
+	var shared, desk, scattered uint32
 	for q := range a.places {
 		root[q] = int8(c.lineOf(q))
-		if pl := &a.places[q]; pl.used && (pl.fixed || popcount32(pl.devs) >= 2) {
-			shared |= 1 << uint(root[q])
+		pl := &a.places[q]
+		if !pl.used {
+			continue
+		}
+		bit := uint32(1) << uint(root[q])
+		if pl.fixed || popcount32(pl.devs) >= 2 {
+			shared |= bit
+		}
+		if pl.desk {
+			desk |= bit
+		}
+		if p := int(c.line[q]); p != q && (pl.city == "" || pl.city != a.places[p].city || pl.country != a.places[p].country) {
+			scattered |= bit
 		}
 	}
+	shared |= desk &^ scattered
 	for q := range a.places {
 		r := int(root[q])
 		if shared&(1<<uint(r)) == 0 {

@@ -384,8 +384,12 @@ func TestGuessKind(t *testing.T) {
 		{"Roku/DVP-14.0 (14.0.4.5311-46)", kindTV},
 		{"AppleCoreMedia/1.0.0.22J357 (Apple TV; U; CPU OS 18_0 like Mac OS X; en_us)", kindTV},
 		{"Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.88 Safari/537.36 WebAppManager LG Pro:Centric", kindLodgingTV},
-		{"Dalvik/2.1.0 (Linux; U; Android 11; KFTUWI Build/RS8332.3115N)", kindComputer}, // a Fire tablet: portable, not a TV
-		{"StreamBox/10.17.0 (Linux; Android 14; Pixel 8 Build/UQ1A.240105.004) ExoPlayerLib/2.19.1", kindComputer},
+		{"Dalvik/2.1.0 (Linux; U; Android 11; KFTUWI Build/RS8332.3115N)", kindTablet},                          // a Fire tablet: portable, not a TV
+		{"StreamBox/10.17.0 (Linux; Android 14; Pixel 8 Build/UQ1A.240105.004) ExoPlayerLib/2.19.1", kindPhone}, // an app: no "Mobile"
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", kindComputer},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", kindComputer},
+		{"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", kindComputer},
+		{"StreamBox/10.17.0", kindOther},
 		{"Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1", kindPhone},
 		{"", kindUnknown},
 	}

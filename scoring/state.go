@@ -48,6 +48,7 @@ type place struct {
 	used      bool
 	v6        bool // an IPv6 network
 	fixed     bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
+	desk      bool // a desktop browser streamed here: a home or office line when its addresses stay at one GeoIP spot (see renumberedLines)
 	lodging   bool // a hotel's in-room TV streamed here: a stay, never a household's home
 	business  bool // a business-only carrier's line (Config.BusinessASNs): a stay, never a home
 	trusted   bool // an analyst decided the account is not shared while this line was in use
