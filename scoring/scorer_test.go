@@ -658,3 +658,32 @@ func TestRenumberedLaptopLine(t *testing.T) {
 		t.Errorf("a laptop whose addresses GeoIP puts in a different town each day: peak %s, want below suspected_sharing", got)
 	}
 }
+
+// The apart rule looks at every other household: one that was active on
+// a day the home was keeps the account flagged, even when the most
+// persistent one was only ever active while the home was empty.
+func TestApartNeedsEveryOtherHouseholdApart(t *testing.T) {
+	s := &script{t: t, acct: "a-1"}
+	for d := 0; d < 21; d++ {
+		if d < 5 || d > 9 {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+		}
+	}
+	for d := 5; d < 10; d++ { // the most persistent other household, while the home is empty
+		s.session("other-tv", malmoFriend, evening(d, 14), 2*time.Hour)
+		s.session("other-laptop", malmoFriend, evening(d, 15), time.Hour)
+	}
+	for _, d := range []int{12, 14} { // another, less persistent, on days the home streams too (in the afternoon)
+		s.session("third-tv", osloHotel, evening(d, 13), 2*time.Hour)
+		s.session("third-phone", osloHotel, evening(d, 14), time.Hour)
+	}
+	_, vs := s.run(t)
+	if l, sc := peak(vs); l < LabelSuspectedSharing {
+		t.Errorf("peak %s (score %.3f), want suspected_sharing or higher: the household in Oslo streamed on days the home did", l, sc)
+	}
+	for _, v := range vs[len(vs)-5:] {
+		if slices.Contains(v.Reasons, ReasonApartFromHome) {
+			t.Errorf("verdict at %s has %s, but a household in Oslo was active on home days", v.Time, ReasonApartFromHome)
+		}
+	}
+}
