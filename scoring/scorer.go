@@ -190,7 +190,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	switch {
 	case score >= s.cfg.SharingThreshold && !apart && PersistentEnough(&x, s.cfg.SharingMinSpanDays) && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays):
 		label = LabelSharing
-	case score >= s.cfg.SharingThreshold:
+	case score >= s.cfg.SharingThreshold && (!apart || PersistentEnough(&x, s.cfg.SharingMinSpanDays)):
 		label = LabelSuspectedSharing
 	case apart:
 		// In use only while the home is empty: one person moving between

@@ -687,3 +687,62 @@ func TestApartNeedsEveryOtherHouseholdApart(t *testing.T) {
 		}
 	}
 }
+
+// A friend's line on the owner's ISP is no hop in a carrier's pool, even
+// when the owner's home line, renumbered every day, and the owner's phone
+// on other addresses of that ISP make four lines of it: the home's weeks
+// of use no longer count against the friend's line.
+func TestFriendLineOnTheOwnersRenumberedISP(t *testing.T) {
+	loc := testLocator()
+	uppsala := []netip.Prefix{netip.MustParsePrefix("81.229.40.0/24"), netip.MustParsePrefix("81.229.41.0/24")}
+	for _, n := range uppsala {
+		loc[n] = enrich.Location{Kind: enrich.KindPublic, City: "Uppsala", Country: "SE", Lat: 59.86, Lon: 17.64, HasCoords: true, AccuracyKM: 20, ASN: 3301}
+	}
+	s := &script{t: t, acct: "a-1", opts: Options{Locator: loc}, ua: map[string]string{"tv": "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"}}
+	for d := 0; d < 21; d++ {
+		s.session("tv", renumbered(d), evening(d, 19), 2*time.Hour)
+		s.session("phone-a", renumbered(d), evening(d, 20), time.Hour)
+	}
+	s.session("phone-a", uppsala[0], evening(4, 12), time.Hour) // the owner's phone on other lines of the ISP
+	s.session("phone-a", uppsala[1], evening(9, 12), time.Hour)
+	for d := 11; d < 21; d += 2 { // from day 11, a friend without a TV on the same ISP in the same city
+		s.session("friend-laptop", neighbour, evening(d, 19), 2*time.Hour)
+		s.session("friend-phone", neighbour, evening(d, 20), time.Hour)
+	}
+	_, vs := s.run(t)
+	if l, sc := peak(vs); l < LabelSuspectedSharing {
+		t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+	}
+}
+
+// A place apart from home for weeks (a second home with devices of its
+// own, every weekend) still goes to an analyst once its score reaches the
+// sharing threshold; a stay of five days in a row apart from home does
+// not, however high its score.
+func TestApartForWeeksGoesToAnAnalyst(t *testing.T) {
+	build := func(days []int) Label {
+		s := &script{t: t, acct: "a-1"}
+		busy := map[int]bool{}
+		for _, d := range days {
+			busy[d] = true
+			s.session("other-tv", malmoFriend, evening(d, 14), 2*time.Hour)
+			s.session("other-laptop", malmoFriend, evening(d, 15), time.Hour)
+			s.session("other-tablet", malmoFriend, evening(d, 16), time.Hour)
+		}
+		for d := 0; d < 28; d++ {
+			if !busy[d] {
+				s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+				s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		l, _ := peak(vs)
+		return l
+	}
+	if got := build([]int{5, 6, 12, 13, 19, 20, 26, 27}); got != LabelSuspectedSharing {
+		t.Errorf("every weekend for four weeks, never on a home day: peak %s, want suspected_sharing", got)
+	}
+	if got := build([]int{8, 9, 10, 11, 12}); got >= LabelSuspectedSharing {
+		t.Errorf("five days in a row, never on a home day: peak %s, want below suspected_sharing", got)
+	}
+}

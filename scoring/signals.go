@@ -638,15 +638,27 @@ func (a *account) dynamic(c *components, p int) bool {
 }
 
 // networkUse counts the account's lines of place p's ISP (same ASN and IP
-// family; a renumbered line counts once) and their total days of use.
+// family; a renumbered line counts once) and their total days of use,
+// leaving out the days of lines a TV streams on (p's own excepted). Those
+// are homes, not hops through a carrier's pool: the owner's home renumbered
+// for weeks must not make a friend's line on the same ISP look like one
+// more address of the pool.
 func (a *account) networkUse(c *components, p int) (n, total int) {
 	pl := &a.places[p]
+	var homes uint32
+	for i := range a.places {
+		if a.places[i].used && a.places[i].fixed {
+			homes |= 1 << uint(c.lineOf(i))
+		}
+	}
 	for i := range a.places {
 		if a.places[i].used && a.places[i].asn == pl.asn && a.places[i].v6 == pl.v6 {
 			if c.lineOf(i) == i {
 				n++
 			}
-			total += a.places[i].days.total()
+			if i == p || homes&(1<<uint(c.lineOf(i))) == 0 {
+				total += a.places[i].days.total()
+			}
 		}
 	}
 	return n, total
