@@ -127,11 +127,12 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		sentence = fmt.Sprintf("%s never seen at %s %s %s at the same time as the household, on %d of the last 14 days (active on %d of the last 28).",
 			plural(e.foreignDevs, "device", "devices"), homeName, verb(e.foreignDevs, "streams", "stream"), whereElse(home, foreign), e.conflictDays, e.foreignDays)
 	case label.Flagged() && foreign != nil:
-		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days.",
-			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan)
+		apart := ""
 		if e.apart {
-			sentence = strings.TrimSuffix(sentence, ".") + ", never on a day the household streamed."
+			apart = ", never on a day the household streamed"
 		}
+		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days%s.",
+			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan, apart)
 	case label.Flagged() && x[6] > 0:
 		sentence = fmt.Sprintf("A new device on a new network streamed at the same time as the household at %s; one more day like this makes it a second household.", homeName)
 	case label.Flagged():

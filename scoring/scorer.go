@@ -187,10 +187,11 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	score := s.model.Score(&x)
 	label := LabelOK
 	apart := ev2.apart && !s.cfg.FlagApartHouseholds
+	persistent := PersistentEnough(&x, s.cfg.SharingMinSpanDays)
 	switch {
-	case score >= s.cfg.SharingThreshold && !apart && PersistentEnough(&x, s.cfg.SharingMinSpanDays) && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays):
+	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays):
 		label = LabelSharing
-	case score >= s.cfg.SharingThreshold && (!apart || PersistentEnough(&x, s.cfg.SharingMinSpanDays)):
+	case score >= s.cfg.SharingThreshold && (!apart || persistent):
 		label = LabelSuspectedSharing
 	case apart:
 		// In use only while the home is empty: one person moving between

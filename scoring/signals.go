@@ -60,6 +60,9 @@ type components struct {
 	// bits, bit 0 = today) any place of chain r was used.
 	line     [maxPlaces]int8
 	lineDays [maxPlaces]uint64
+	// tvLines has bit r set when a TV streamed on an address of line r:
+	// a home, not a hop through a carrier's pool (see networkUse).
+	tvLines uint32
 }
 
 // lineOf follows p's chain of predecessors to its first place.
@@ -151,6 +154,9 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		bit := uint32(1) << uint(root[q])
 		if pl.fixed || popcount32(pl.devs) >= 2 {
 			shared |= bit
+		}
+		if pl.fixed {
+			c.tvLines |= bit // a fixed place's line is shared, so its root stays its line
 		}
 		if pl.desk {
 			desk |= bit
@@ -645,18 +651,12 @@ func (a *account) dynamic(c *components, p int) bool {
 // more address of the pool.
 func (a *account) networkUse(c *components, p int) (n, total int) {
 	pl := &a.places[p]
-	var homes uint32
-	for i := range a.places {
-		if a.places[i].used && a.places[i].fixed {
-			homes |= 1 << uint(c.lineOf(i))
-		}
-	}
 	for i := range a.places {
 		if a.places[i].used && a.places[i].asn == pl.asn && a.places[i].v6 == pl.v6 {
 			if c.lineOf(i) == i {
 				n++
 			}
-			if i == p || homes&(1<<uint(c.lineOf(i))) == 0 {
+			if i == p || c.tvLines&(1<<uint(c.lineOf(i))) == 0 {
 				total += a.places[i].days.total()
 			}
 		}
