@@ -746,3 +746,60 @@ func TestApartForWeeksGoesToAnAnalyst(t *testing.T) {
 		t.Errorf("five days in a row, never on a home day: peak %s, want below suspected_sharing", got)
 	}
 }
+
+// A renumbered IPv6 line is the other family of one line only. A friend's
+// dual-stack home on the owner's ISP, in the owner's city, whose TV's
+// IPv6 prefix changes on day 11: the owner's IPv4 home pairs with that
+// line first (most days in common), and the friend's IPv4 line, in use on
+// the same days as the owner's, is not a second partner of it. A home's
+// own IPv4 address that changes pairs with the same IPv6 line one after
+// the other.
+func TestRenumberedLineHasOnePartnerAtATime(t *testing.T) {
+	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
+	v6 := []netip.Prefix{netip.MustParsePrefix("2001:2002:4e:9900::/56"), netip.MustParsePrefix("2001:2002:4e:9a00::/56")}
+	friendV4 := netip.MustParsePrefix("81.228.20.0/24")
+	locator := func() fakeLocator {
+		loc := testLocator()
+		for _, n := range v6 {
+			loc[n] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 100, ASN: 3301}
+		}
+		loc[friendV4] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 20, ASN: 3301}
+		return loc
+	}
+	prefix := func(d int) netip.Prefix { return v6[min(d/11, 1)] }
+
+	t.Run("friend's IPv4 line beside the same IPv6 line", func(t *testing.T) {
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: locator()}, ua: map[string]string{"old-tv": tvUA, "friend-tv": tvUA}}
+		for d := 0; d < 21; d++ {
+			s.session("old-tv", stockholmHome, evening(d, 19), 2*time.Hour) // the owner's IPv4-only home
+			s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+		}
+		for d := 3; d < 21; d++ {
+			s.session("friend-tv", prefix(d), evening(d, 19), 2*time.Hour)
+			if d > 10 && d%2 == 1 { // the friend's IPv4 devices, after the prefix changed
+				s.session("friend-phone", friendV4, evening(d, 20), time.Hour)
+				s.session("friend-laptop", friendV4, evening(d, 21), time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l < LabelSuspectedSharing {
+			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+		}
+	})
+	t.Run("a home's IPv4 address that changes, beside its IPv6 line", func(t *testing.T) {
+		s := &script{t: t, acct: "a-2", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 21; d++ {
+			v4 := stockholmHome
+			if d >= 11 {
+				v4 = friendV4 // the ISP moved the home's IPv4 address to another /24
+			}
+			s.session("old-phone", v4, evening(d, 18), time.Hour) // the one IPv4-only device
+			s.session("tv", prefix(d), evening(d, 19), 2*time.Hour)
+			s.session("tablet", prefix(d), evening(d, 20), time.Hour)
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l > LabelOK {
+			t.Errorf("peak %s (score %.3f), want ok", l, sc)
+		}
+	})
+}

@@ -193,7 +193,8 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 // paired takes no other. A friend on the same ISP in the same city whose
 // devices all speak IPv6 is then not merged into the owner's home through
 // the owner's IPv4 line. A home whose IPv6 prefix rotates loses nothing:
-// its devices tie the prefixes together.
+// its devices tie the prefixes together. A renumbered line, being one
+// line, takes its partners one after another, never two at once.
 func (a *account) pairDualStack(c *components, today int32) {
 	v6 := false
 	for j := range a.places {
@@ -238,12 +239,28 @@ func (a *account) pairDualStack(c *components, today int32) {
 			pairs[m], pairs[m-1] = pairs[m-1], pairs[m]
 		}
 	}
+	// partner[r] holds the days on which the addresses paired with line
+	// r (by its first place) were used. A line renumbered under several
+	// addresses is one line, so it is the other family of one line only:
+	// the addresses it pairs with must follow one another in time, as the
+	// addresses of one renumbered line do (sharing at most the day it
+	// switched). A second line in use on the same days as the first
+	// partner is another household's: a friend's dual-stack home on the
+	// owner's ISP, whose IPv6 line was taken for the owner's.
+	var partner [maxPlaces]uint64
 	var paired uint32
 	for _, pr := range pairs {
 		bi, bj := uint32(1)<<uint(pr.v4), uint32(1)<<uint(pr.v6)
 		if paired&(bi|bj) != 0 {
 			continue
 		}
+		li, lj := c.lineOf(int(pr.v4)), c.lineOf(int(pr.v6))
+		di, dj := a.places[pr.v4].days.window(today, 64), a.places[pr.v6].days.window(today, 64)
+		if popcount(partner[lj]&di) > 1 || popcount(partner[li]&dj) > 1 {
+			continue
+		}
+		partner[lj] |= di
+		partner[li] |= dj
 		paired |= bi | bj
 		c.union(c.nd+int(pr.v4), c.nd+int(pr.v6))
 	}
