@@ -64,7 +64,8 @@ func TestConfigFiles(t *testing.T) {
 		{file: "full.good.yml", check: func(t *testing.T, c enrich.Config) {
 			if c.ASN == "" || c.CacheSize != 131072 || c.ReloadInterval != 5*time.Minute ||
 				!slices.Equal(c.ExtraHostingASNs, []uint32{64512, 65001}) ||
-				!slices.Equal(c.HostingASNs, enrich.DefaultHostingASNs()) {
+				!slices.Equal(c.HostingASNs, enrich.DefaultHostingASNs()) ||
+				c.HostingOrgPattern == nil || *c.HostingOrgPattern != "" {
 				t.Errorf("decoded %+v", c)
 			}
 		}},
@@ -83,7 +84,7 @@ func TestConfigFiles(t *testing.T) {
 		{file: "huge_cache.bad.yml", want: []error{enrich.ErrInvalidCacheSize}},
 		{file: "negative_interval.bad.yml", want: []error{enrich.ErrInvalidReloadInterval}},
 		{file: "zero_asn.bad.yml", want: []error{enrich.ErrInvalidASN}},
-		{file: "several.bad.yml", want: []error{enrich.ErrMissingCity, enrich.ErrInvalidCacheSize, enrich.ErrInvalidASN}},
+		{file: "several.bad.yml", want: []error{enrich.ErrMissingCity, enrich.ErrInvalidCacheSize, enrich.ErrInvalidASN, enrich.ErrInvalidHostingOrgPattern}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -119,6 +120,7 @@ func TestValidateNamesFields(t *testing.T) {
 		{"reload_interval", enrich.Config{City: "c", ReloadInterval: -time.Second}, "reload_interval -1s: reload interval must not be negative"},
 		{"hosting_asns", enrich.Config{City: "c", HostingASNs: []uint32{0}}, "hosting_asns: ASN 0 is reserved"},
 		{"extra_hosting_asns", enrich.Config{City: "c", ExtraHostingASNs: []uint32{0}}, "extra_hosting_asns: ASN 0 is reserved"},
+		{"hosting_org_pattern", enrich.Config{City: "c", HostingOrgPattern: ptr("(host")}, "hosting_org_pattern \"(host\": invalid regular expression: error parsing regexp: missing closing ): `(host`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,3 +130,5 @@ func TestValidateNamesFields(t *testing.T) {
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

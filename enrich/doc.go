@@ -7,7 +7,10 @@
 // per address. Run polls the files and swaps in new versions without
 // stopping lookups; a file that fails to load leaves the previous version in
 // use. Neither database marks hosting or VPN networks, so a configurable ASN
-// list (Config.HostingASNs, Config.ExtraHostingASNs) does.
+// list (Config.HostingASNs, Config.ExtraHostingASNs) does, and so does a
+// regular expression on the ASN's organisation name
+// (Config.HostingOrgPattern), for the long tail of small hosts that VPN
+// services rent exits from.
 //
 // # Metrics
 //

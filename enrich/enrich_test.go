@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -240,39 +241,56 @@ func TestLookupTrusted(t *testing.T) {
 }
 
 func TestHostingASNs(t *testing.T) {
+	noNames := ""
+	onlyExample := "(?i)example"
 	tests := []struct {
 		name    string
 		mod     func(*enrich.Config)
 		hosting map[string]bool // address → want Hosting
 	}{
 		{
-			name:    "default list",
-			hosting: map[string]bool{"3.5.6.7": true, "185.159.157.1": true, "45.10.1.1": false, "81.2.3.4": false},
+			// 45.10.0.0/16 is on no list; its organisation is "Example
+			// Hosting GmbH", which the default name pattern matches.
+			name:    "default list and names",
+			hosting: map[string]bool{"3.5.6.7": true, "185.159.157.1": true, "45.10.1.1": true, "81.2.3.4": false, "2a02:c7c::1": false},
 		},
 		{
 			name:    "zero value config means default list",
 			mod:     func(c *enrich.Config) { c.HostingASNs = nil },
-			hosting: map[string]bool{"3.5.6.7": true, "45.10.1.1": false},
+			hosting: map[string]bool{"3.5.6.7": true, "45.10.1.1": true},
 		},
 		{
-			name:    "extra ASNs add to the defaults",
-			mod:     func(c *enrich.Config) { c.ExtraHostingASNs = []uint32{asnExample} },
+			name:    "empty name pattern turns name matching off",
+			mod:     func(c *enrich.Config) { c.HostingOrgPattern = &noNames },
+			hosting: map[string]bool{"3.5.6.7": true, "185.159.157.1": true, "45.10.1.1": false, "81.2.3.4": false},
+		},
+		{
+			name:    "own name pattern replaces the default",
+			mod:     func(c *enrich.Config) { c.HostingOrgPattern = &onlyExample; c.HostingASNs = []uint32{} },
+			hosting: map[string]bool{"3.5.6.7": false, "45.10.1.1": true, "81.2.3.4": false},
+		},
+		{
+			name: "extra ASNs add to the defaults",
+			mod: func(c *enrich.Config) {
+				c.ExtraHostingASNs = []uint32{asnExample}
+				c.HostingOrgPattern = &noNames
+			},
 			hosting: map[string]bool{"3.5.6.7": true, "185.159.157.1": true, "45.10.1.1": true, "81.2.3.4": false},
 		},
 		{
 			name:    "explicit list replaces the defaults",
-			mod:     func(c *enrich.Config) { c.HostingASNs = []uint32{asnExample} },
+			mod:     func(c *enrich.Config) { c.HostingASNs = []uint32{asnExample}; c.HostingOrgPattern = &noNames },
 			hosting: map[string]bool{"3.5.6.7": false, "45.10.1.1": true},
 		},
 		{
 			name:    "empty list disables the defaults",
-			mod:     func(c *enrich.Config) { c.HostingASNs = []uint32{} },
+			mod:     func(c *enrich.Config) { c.HostingASNs = []uint32{}; c.HostingOrgPattern = &noNames },
 			hosting: map[string]bool{"3.5.6.7": false, "185.159.157.1": false},
 		},
 		{
 			name:    "without an ASN database nothing is hosting",
 			mod:     func(c *enrich.Config) { c.ASN = "" },
-			hosting: map[string]bool{"3.5.6.7": false, "185.159.157.1": false},
+			hosting: map[string]bool{"3.5.6.7": false, "185.159.157.1": false, "45.10.1.1": false},
 		},
 	}
 	for _, tt := range tests {
@@ -284,6 +302,38 @@ func TestHostingASNs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDefaultHostingOrgPattern checks the default pattern on organisation
+// names as GeoLite2-ASN spells them: hosts that no list names, and ISPs,
+// carriers and transit networks (homes, phones and hotels) that it must
+// leave alone.
+func TestDefaultHostingOrgPattern(t *testing.T) {
+	re := regexp.MustCompile(enrich.DefaultHostingOrgPattern)
+	hosts := []string{
+		"HostRoyale Technologies Pvt Ltd", "HostPapa", "EGIHosting", "Hostkey B.v.",
+		"Servers.com, Inc.", "UK Dedicated Servers Limited", "Colocation America Corporation",
+		"Iomart Cloud Services Limited", "Akamai Connected Cloud", "Ace Data Centers II, L.L.C.",
+		"Iron Mountain Data Center", "HA-VPS-NET", "Example VPN Ltd", "Rackspace Hosting",
+	}
+	for _, o := range hosts {
+		if !re.MatchString(o) {
+			t.Errorf("%q not matched", o)
+		}
+	}
+	people := []string{
+		"Comcast Cable Communications, LLC", "Charter Communications Inc", "Deutsche Telekom AG",
+		"British Telecommunications PLC", "Orange", "Free SAS", "Bouygues Telecom SA",
+		"T-Mobile USA, Inc.", "Vodafone GmbH", "Telia Company AB", "Verizon Business",
+		"GTT Communications Inc.", "Cogent Communications, LLC", "Level 3 Parent, LLC",
+		"Wifirst S.A.S.", "Ghost Networks Ltd", "Bell Canada", "Telstra Limited",
+		"NTT DOCOMO, INC.", "Reliance Jio Infocomm Limited", "Claro NXT Telecomunicacoes Ltda",
+	}
+	for _, o := range people {
+		if re.MatchString(o) {
+			t.Errorf("%q matched", o)
+		}
 	}
 }
 

@@ -39,7 +39,7 @@ type Options struct {
 type Enricher struct {
 	cityPath, asnPath string // empty when built from bytes
 	interval          time.Duration
-	hosting           map[uint32]struct{} // read-only after construction
+	hosting           *hostingRule // read-only after construction
 	logger            *slog.Logger
 	metrics           *metrics
 	cache             *cache
@@ -110,7 +110,7 @@ func newEnricher(cfg Config, opts Options, city, asn *dbFile) (*Enricher, error)
 	}
 	e := &Enricher{
 		interval: cfg.ReloadInterval,
-		hosting:  cfg.hostingSet(),
+		hosting:  cfg.hostingRule(),
 		logger:   logger,
 		metrics:  m,
 		cache:    newCache(cfg.CacheSize),
@@ -234,7 +234,7 @@ type databases struct {
 
 // lookup reads ip from the databases. On a decode error it returns what it
 // could read, as KindUnknown, and the error.
-func (d *databases) lookup(ip netip.Addr, hosting map[uint32]struct{}) (Location, error) {
+func (d *databases) lookup(ip netip.Addr, hosting *hostingRule) (Location, error) {
 	loc := Location{Kind: KindUnknown, Network: NetworkOf(ip)}
 	if d.city == nil {
 		return loc, nil
@@ -246,7 +246,7 @@ func (d *databases) lookup(ip netip.Addr, hosting map[uint32]struct{}) (Location
 			errs = append(errs, fmt.Errorf("asn database: %w", err))
 		} else if rec.AutonomousSystemNumber != 0 {
 			loc.ASN, loc.ASOrg = uint32(rec.AutonomousSystemNumber), rec.AutonomousSystemOrganization
-			_, loc.Hosting = hosting[loc.ASN]
+			loc.Hosting = hosting.hosting(loc.ASN, loc.ASOrg)
 		}
 	}
 	rec, err := d.city.geo.City(ip)
