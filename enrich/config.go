@@ -94,8 +94,8 @@ var defaultHostingASNs = []uint32{
 	53559,  // Anonymizer
 	13335,  // Cloudflare (WARP, part of iCloud Private Relay)
 
-	// Added in session 9; each checked against the organisation name in
-	// GeoLite2-ASN. VPN services rent exits from these as well.
+	// Hosts that VPN services rent exits from, each checked against its
+	// organisation name in GeoLite2-ASN.
 	147049, // PacketHub (NordVPN)
 	209854, // Cyberzone (Surfshark)
 	11878,  // tzulo
