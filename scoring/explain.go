@@ -29,7 +29,7 @@ const (
 	ReasonFailedLogin          = "failed_login"          // failed logins open no session
 	ReasonSingleHousehold      = "single_household"      // all activity fits one household
 	ReasonHouseholdConcurrency = "household_concurrency" // several sessions at once, all in one household
-	ReasonApartFromHome        = "apart_from_home"       // the other households were active only on days the home was not
+	ReasonApartFromHome        = "apart_from_home"       // the other households were active only when one person could have travelled there from the home
 )
 
 func placeName(p *place) string {
@@ -129,7 +129,7 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	case label.Flagged() && foreign != nil:
 		apart := ""
 		if e.apart {
-			apart = ", never on a day the household streamed"
+			apart = ", never close enough in time to the household's streaming to be somebody else"
 		}
 		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days%s.",
 			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan, apart)
@@ -152,7 +152,7 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	case obs.loc.Hosting:
 		sentence = fmt.Sprintf("The address belongs to hosting/VPN network AS%d%s, so its location is not used; the account shows no second household.", obs.loc.ASN, quote(obs.loc.ASOrg))
 	case e.apart && foreign != nil:
-		sentence = fmt.Sprintf("A second place in %s, with devices never seen at %s, was used on %d of the last 28 days, but never on a day the household streamed; one person away from home looks the same, so it is not flagged.", placeName(foreign), homeName, e.foreignDays)
+		sentence = fmt.Sprintf("A second place in %s, with devices never seen at %s, was used on %d of the last 28 days, but never close enough in time to the household's streaming to be somebody else; one person travelling between the two looks the same, so it is not flagged.", placeName(foreign), homeName, e.foreignDays)
 	case e.foreign == 1 && e.conflictDays == 0:
 		sentence = fmt.Sprintf("A second place in %s, with devices never seen at %s, was used on %d of the last 28 days but never at the same time as the household; not enough to call it sharing.", placeName(foreign), homeName, e.foreignDays)
 	case e.conflictDays > 0:

@@ -174,6 +174,9 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 		si = s.track(a, ev, &obs, now, day)
 	}
 	c := a.households(now, s.bridge)
+	if si >= 0 && obs.place >= 0 {
+		a.markReach(c, obs.place, now, day)
+	}
 	hs := a.householdSummary(c, day, 28)
 	if si >= 0 && ev.Type != ingest.TypeLogout {
 		if s.concurrency(a, si, c, hs, now, day, &obs) {
@@ -496,7 +499,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			continue
 		}
 		conflictBits |= h.conflicts & last14
-		sameDays |= h.activeDays & hs[0].activeDays
+		sameDays |= h.reach & hs[0].reach
 		e.foreign++
 		foreignDevices += popcount32(h.devices)
 		// Persistence is a home's: the span of its lines in one area, so

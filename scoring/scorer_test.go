@@ -616,11 +616,44 @@ func TestHouseholdApartFromHomeIsNotFlagged(t *testing.T) {
 		t.Errorf("a place used only while the home was empty: peak %s (score %.3f), want below suspected_sharing", l, sc)
 	}
 	last := vs[len(vs)-1]
-	if !slices.Contains(last.Reasons, ReasonApartFromHome) || !strings.Contains(last.Explanation, "never on a day the household streamed") {
+	if !slices.Contains(last.Reasons, ReasonApartFromHome) || !strings.Contains(last.Explanation, "never close enough in time to the household's streaming") {
 		t.Errorf("last verdict %v %q, want reason %s and its sentence", last.Reasons, last.Explanation, ReasonApartFromHome)
 	}
 	if l, _ := peak(build(Config{}, 5, 6, 13)); l < LabelSuspectedSharing {
-		t.Errorf("the place was also used on a day the home streamed (not at the same time): peak %s, want suspected_sharing or higher", l)
+		t.Errorf("the place was also used on a day the home streamed, 3 h before it (not at the same time, but too close for one person to get from Malmö to Stockholm): peak %s, want suspected_sharing or higher", l)
+	}
+}
+
+// One person with a second home: on the days they go there, they stream at
+// the flat in the morning and at the other home in the evening. Both were
+// used that day, but far enough apart in time for one person to travel
+// between them, so the other home is still apart from home. Streaming
+// there an hour before the flat's evening is not.
+func TestApartAllowsTheDayOfTravel(t *testing.T) {
+	build := func(otherHour int) Label {
+		s := &script{t: t, acct: "a-1"}
+		for d := 0; d < 14; d++ { // two weekends: weeks more would reach an analyst anyway (TestApartForWeeksGoesToAnAnalyst)
+			switch d % 7 {
+			case 4: // Friday: the flat in the morning, the other home later
+				s.session("tv", stockholmHome, evening(d, 7), time.Hour)
+				s.session("other-tv", malmoFriend, evening(d, otherHour), 2*time.Hour)
+				s.session("other-laptop", malmoFriend, evening(d, otherHour+1), time.Hour)
+			case 5, 6: // the weekend at the other home
+				s.session("other-tv", malmoFriend, evening(d, 20), 2*time.Hour)
+				s.session("other-laptop", malmoFriend, evening(d, 21), time.Hour)
+			default:
+				s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		l, _ := peak(vs)
+		return l
+	}
+	if got := build(20); got >= LabelSuspectedSharing {
+		t.Errorf("the other home used from 20:00 on Fridays, 12 h after the flat's morning: peak %s, want below suspected_sharing", got)
+	}
+	if got := build(9); got < LabelSuspectedSharing {
+		t.Errorf("the other home, 520 km away, used from 09:00 on Fridays, an hour after the flat: peak %s, want suspected_sharing or higher", got)
 	}
 }
 
@@ -673,9 +706,9 @@ func TestApartNeedsEveryOtherHouseholdApart(t *testing.T) {
 		s.session("other-tv", malmoFriend, evening(d, 14), 2*time.Hour)
 		s.session("other-laptop", malmoFriend, evening(d, 15), time.Hour)
 	}
-	for _, d := range []int{12, 14} { // another, less persistent, on days the home streams too (in the afternoon)
-		s.session("third-tv", osloHotel, evening(d, 13), 2*time.Hour)
-		s.session("third-phone", osloHotel, evening(d, 14), time.Hour)
+	for _, d := range []int{12, 14} { // another, less persistent, on days the home streams too, an hour before it: too close for one person to get from Oslo to Stockholm
+		s.session("third-tv", osloHotel, evening(d, 16), 2*time.Hour)
+		s.session("third-phone", osloHotel, evening(d, 17), time.Hour)
 	}
 	_, vs := s.run(t)
 	if l, sc := peak(vs); l < LabelSuspectedSharing {

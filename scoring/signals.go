@@ -43,6 +43,64 @@ func ImpliedSpeedKMH(dist float64, accA, accB uint16, dtSeconds float64) float64
 // over a long distance, airport overhead included.
 const plausibleTravelKMH = 1000
 
+// TravelSeconds is the least time one person needs to get from one
+// observed position to another, door to door, given their accuracy radii:
+// an hour to leave one place and settle at the next, then the faster of
+// the road (100 km/h) and a flight (800 km/h, plus two hours at the
+// airports). Two households in use closer together in time than this are
+// two people; one person moving between them leaves a gap at least this
+// long.
+func TravelSeconds(dist float64, accA, accB uint16) float64 {
+	km := SeparationKM(dist, accA, accB)
+	return 3600 * (1 + math.Min(km/100, 2+km/800))
+}
+
+// reachTownKM: within one town (GeoIP positions this close) a person gets
+// from one place to the other in minutes, so travel time cannot tell one
+// person from two, and use on the same day counts.
+const reachTownKM = 30
+
+// unlocatedTravelSeconds stands in for TravelSeconds when a place has no
+// usable position (geolocated only to a region or country).
+const unlocatedTravelSeconds = 3 * 3600
+
+// markReach marks day on place p and on every place of another household
+// that was in use less than the travel time between the two before now
+// (p's event). One person cannot have been at both; a friend streaming on
+// the same evening as the owner's family can. A person who leaves one
+// home in the morning and streams at the other in the evening is not
+// marked, though both were used that day.
+func (a *account) markReach(c *components, p int, now int64, day int32) {
+	pl := &a.places[p]
+	hp := c.place(p)
+	for q := range a.places {
+		ql := &a.places[q]
+		if q == p || !ql.used || c.place(q) == hp {
+			continue
+		}
+		gap := now - ql.lastSeen
+		if gap < 0 {
+			gap = -gap
+		}
+		limit := float64(unlocatedTravelSeconds)
+		if pl.located && ql.located {
+			dist := DistanceKM(float64(pl.lat), float64(pl.lon), float64(ql.lat), float64(ql.lon))
+			if dist < reachTownKM {
+				limit = 0
+				if ql.days.has(day) {
+					limit = math.Inf(1)
+				}
+			} else {
+				limit = TravelSeconds(dist, pl.acc, ql.acc)
+			}
+		}
+		if float64(gap) < limit {
+			pl.reach.add(day)
+			ql.reach.add(day)
+		}
+	}
+}
+
 // components groups the account's devices into households: devices joined
 // through places where they were seen, counting only edges that are
 // persistent (seen on 2+ days) or recent (within bridge seconds), so a
@@ -335,6 +393,7 @@ type household struct {
 	activeDays uint64 // days (window bits) any of its places was used
 	placeDays  int    // total place-days in the window, for ranking
 	conflicts  uint64 // days (window bits) its places had conflicts
+	reach      uint64 // days (window bits) its places were in use within travel time of another household's
 	// homeSpan is the span (days from first to last use in the window)
 	// of its persistent lines near its home: how long it has had a home.
 	// A household of stays — one person's devices moving from a hotel in
@@ -385,6 +444,7 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 		h.activeDays |= w
 		h.placeDays += popcount(w)
 		h.conflicts |= pl.conflicts.window(today, window)
+		h.reach |= pl.reach.window(today, window)
 		// Its home is the line used on most days (a renumbered line
 		// counts all its addresses; the newest address stands for it).
 		if h.home < 0 {

@@ -51,6 +51,28 @@ func TestSeparationAndImpliedSpeed(t *testing.T) {
 	}
 }
 
+func TestTravelSeconds(t *testing.T) {
+	tests := []struct {
+		name       string
+		dist       float64
+		accA, accB uint16
+		wantHours  float64
+	}{
+		{"same spot: an hour to leave and settle", 0, 5, 5, 1},
+		{"radii overlap: no distance to cover", 150, 100, 100, 1},
+		{"two homes 216 km apart: by road", 216, 0, 0, 1 + 2.16},
+		{"Stockholm-Malmö, 520 km: flying is faster", 520, 10, 10, 1 + 2 + 500.0/800},
+		{"San Antonio-Fayetteville, 2500 km: a flight", 2500, 0, 0, 1 + 2 + 2500.0/800},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := TravelSeconds(tc.dist, tc.accA, tc.accB) / 3600; math.Abs(got-tc.wantHours) > 1e-9 {
+				t.Errorf("TravelSeconds = %.3f h, want %.3f h", got, tc.wantHours)
+			}
+		})
+	}
+}
+
 func TestDayset(t *testing.T) {
 	var d dayset
 	for _, day := range []int32{100, 101, 105, 105, 99} {

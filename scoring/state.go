@@ -44,15 +44,19 @@ type place struct {
 	lastSeen  int64
 	days      dayset // days any device was here
 	conflicts dayset // days a session here conflicted with another household
-	devs      uint32 // devices ever seen here (bit per device slot)
-	used      bool
-	v6        bool // an IPv6 network
-	fixed     bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
-	desk      bool // a desktop browser streamed here: a home or office line when its addresses stay at one GeoIP spot (see renumberedLines)
-	lodging   bool // a hotel's in-room TV streamed here: a stay, never a household's home
-	business  bool // a business-only carrier's line (Config.BusinessASNs): a stay, never a home
-	trusted   bool // an analyst decided the account is not shared while this line was in use
-	located   bool // lat/lon/acc are a usable location (not coarse)
+	// reach: days a session here came within travel time of activity at
+	// another household's place (see markReach): two people, or one
+	// person too fast to have moved between them.
+	reach    dayset
+	devs     uint32 // devices ever seen here (bit per device slot)
+	used     bool
+	v6       bool // an IPv6 network
+	fixed    bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
+	desk     bool // a desktop browser streamed here: a home or office line when its addresses stay at one GeoIP spot (see renumberedLines)
+	lodging  bool // a hotel's in-room TV streamed here: a stay, never a household's home
+	business bool // a business-only carrier's line (Config.BusinessASNs): a stay, never a home
+	trusted  bool // an analyst decided the account is not shared while this line was in use
+	located  bool // lat/lon/acc are a usable location (not coarse)
 	// prev is 1 + the slot of the line this one may have replaced (0:
 	// none): the line of
 	// the same ISP and IP family, at the same GeoIP position, that the
