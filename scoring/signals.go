@@ -55,6 +55,11 @@ func TravelSeconds(dist float64, accA, accB uint16) float64 {
 	return 3600 * (1 + math.Min(km/100, 2+km/800))
 }
 
+// maxReachSeconds bounds TravelSeconds (half the Earth's circumference:
+// 28 h) and a day of local time (the town rule), so places idle longer
+// need no distance computed.
+const maxReachSeconds = 30 * 3600
+
 // reachTownKM: within one town (GeoIP positions this close) a person gets
 // from one place to the other in minutes, so travel time cannot tell one
 // person from two, and use on the same day counts.
@@ -75,12 +80,15 @@ func (a *account) markReach(c *components, p int, now int64, day int32) {
 	hp := c.place(p)
 	for q := range a.places {
 		ql := &a.places[q]
-		if q == p || !ql.used || c.place(q) == hp {
+		if q == p || !ql.used || (pl.reach.has(day) && ql.reach.has(day)) || c.place(q) == hp {
 			continue
 		}
 		gap := now - ql.lastSeen
 		if gap < 0 {
 			gap = -gap
+		}
+		if gap >= maxReachSeconds {
+			continue // no travel on Earth takes longer, nor does a day in one town
 		}
 		limit := float64(unlocatedTravelSeconds)
 		if pl.located && ql.located {
