@@ -61,6 +61,17 @@ type Config struct {
 	// the guard.
 	// Default: 5.
 	SharingQuietMinDays int `yaml:"sharing_quiet_min_days"`
+	// SharingMinHistoryDays: a sharing verdict needs this many days of
+	// the account's history (from its first event). A place elsewhere
+	// that an account has had since we started watching it may be the
+	// owner away since before then, on a trip of two or three weeks,
+	// with devices we have never seen at home; when they come home the
+	// place is explained. Until then such an account stays
+	// suspected_sharing, for a person to judge. This matters for new
+	// accounts and whenever the scorer starts without state. A negative
+	// value disables the guard.
+	// Default: 21.
+	SharingMinHistoryDays int `yaml:"sharing_min_history_days"`
 	// FlagApartHouseholds: flag other households that were never active
 	// on a day the owner's home was, and never streamed at the same time
 	// as it. Off by default: such a place is in use only while the home
@@ -120,16 +131,17 @@ var (
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		SessionTimeout:      30 * time.Minute,
-		StateTTL:            45 * 24 * time.Hour,
-		MaxAccounts:         5_000_000,
-		BridgeWindow:        48 * time.Hour,
-		CoarseAccuracyKM:    250,
-		TravelMinKM:         100,
-		SharingMinSpanDays:  12,
-		SharingQuietMinDays: 5,
-		TravelMaxAccuracyKM: 50,
-		DedupWindow:         6 * time.Hour,
+		SessionTimeout:        30 * time.Minute,
+		StateTTL:              45 * 24 * time.Hour,
+		MaxAccounts:           5_000_000,
+		BridgeWindow:          48 * time.Hour,
+		CoarseAccuracyKM:      250,
+		TravelMinKM:           100,
+		SharingMinSpanDays:    12,
+		SharingQuietMinDays:   5,
+		SharingMinHistoryDays: 21,
+		TravelMaxAccuracyKM:   50,
+		DedupWindow:           6 * time.Hour,
 	}
 }
 
@@ -153,6 +165,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SharingQuietMinDays == 0 {
 		c.SharingQuietMinDays = d.SharingQuietMinDays
+	}
+	if c.SharingMinHistoryDays == 0 {
+		c.SharingMinHistoryDays = d.SharingMinHistoryDays
 	}
 	if c.DedupWindow == 0 {
 		c.DedupWindow = d.DedupWindow

@@ -192,7 +192,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	apart := ev2.apart && !s.cfg.FlagApartHouseholds
 	persistent := PersistentEnough(&x, s.cfg.SharingMinSpanDays)
 	switch {
-	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays):
+	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays) && a.historyDays(now) >= s.cfg.SharingMinHistoryDays:
 		label = LabelSharing
 	case score >= s.cfg.SharingThreshold && (!apart || persistent):
 		label = LabelSuspectedSharing
@@ -261,6 +261,12 @@ func PersistentEnough(x *Features, minSpan int) bool {
 	households := math.Round(math.Expm1(x[2]))
 	span := math.Round(math.Expm1(x[4]))
 	return households >= 4 || span >= float64(minSpan)
+}
+
+// historyDays is how many whole days of the account's history there are
+// at now (event time).
+func (a *account) historyDays(now int64) int {
+	return int((now - a.firstSeen) / 86400)
 }
 
 // ConcurrentOrSteady reports whether the evidence in x may support a

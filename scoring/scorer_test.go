@@ -836,3 +836,57 @@ func TestRenumberedLineHasOnePartnerAtATime(t *testing.T) {
 		}
 	})
 }
+
+// An account we have watched for less than sharing_min_history_days may
+// have had its other place since before we started: the owner away for
+// two weeks with a phone and a laptop never yet seen at home. That stays
+// suspected_sharing, for a person to judge, and clears when the devices
+// come home. A friend who keeps streaming is called sharing once the
+// account has the history.
+func TestSharingNeedsHistory(t *testing.T) {
+	trip := func(cfg Config) []Verdict {
+		s := &script{t: t, acct: "a-1", cfg: cfg}
+		atHome(s, 28)
+		for d := 0; d < 28; d++ {
+			place := malmoFriend // away, from the first day we see the account
+			if d >= 16 {
+				place = stockholmHome // home again
+			}
+			s.session("owner-phone", place, evening(d, 20), time.Hour)
+			s.session("owner-laptop", place, evening(d, 21), time.Hour)
+		}
+		_, vs := s.run(t)
+		return vs
+	}
+	if l, _ := peak(trip(Config{SharingMinHistoryDays: -1})); l != LabelSharing {
+		t.Fatalf("without the guard the two-week stay peaks at %s; the test needs a sharing verdict to hold back", l)
+	}
+	vs := trip(Config{})
+	if l, sc := peak(vs); l != LabelSuspectedSharing {
+		t.Errorf("the owner away for the account's first 16 days: peak %s (score %.3f), want suspected_sharing", l, sc)
+	}
+	if last := vs[len(vs)-1]; last.Verdict.Flagged() {
+		t.Errorf("with the devices home again the last verdict is %s, want not flagged", last.Verdict)
+	}
+
+	s := &script{t: t, acct: "a-2"}
+	atHome(s, 28)
+	for d := 0; d < 28; d++ {
+		s.session("friend-tv", malmoFriend, evening(d, 20), time.Hour)
+		s.session("friend-phone", malmoFriend, evening(d, 21), time.Hour)
+	}
+	_, vs = s.run(t)
+	first := time.Time{}
+	for _, v := range vs {
+		if v.Verdict == LabelSharing {
+			first = v.Time
+			break
+		}
+	}
+	switch {
+	case first.IsZero():
+		t.Errorf("a friend streaming with the household every evening for four weeks: never sharing")
+	case first.Before(day0.Add(21 * 24 * time.Hour)):
+		t.Errorf("sharing at %s, before the account had 21 days of history", first)
+	}
+}
