@@ -62,7 +62,8 @@ type Config struct {
 	// Default: 5.
 	SharingQuietMinDays int `yaml:"sharing_quiet_min_days"`
 	// SharingMinHistoryDays: a sharing verdict needs this many days of
-	// the account's history (from its first event). A place elsewhere
+	// the account's history (from its first event), or four or more other
+	// households (a reseller). A place elsewhere
 	// that an account has had since we started watching it may be the
 	// owner away since before then, on a trip of two or three weeks,
 	// with devices we have never seen at home; when they come home the

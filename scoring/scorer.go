@@ -192,7 +192,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	apart := ev2.apart && !s.cfg.FlagApartHouseholds
 	persistent := PersistentEnough(&x, s.cfg.SharingMinSpanDays)
 	switch {
-	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays) && a.historyDays(now) >= s.cfg.SharingMinHistoryDays:
+	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays) && LongEnoughWatched(&x, a.historyDays(now), s.cfg.SharingMinHistoryDays):
 		label = LabelSharing
 	case score >= s.cfg.SharingThreshold && (!apart || persistent):
 		label = LabelSuspectedSharing
@@ -267,6 +267,15 @@ func PersistentEnough(x *Features, minSpan int) bool {
 // at now (event time).
 func (a *account) historyDays(now int64) int {
 	return int((now - a.firstSeen) / 86400)
+}
+
+// LongEnoughWatched reports whether the evidence in x may support a
+// sharing verdict on an account with historyDays of history: at least
+// minDays, unless there are four or more other households at once (a
+// reseller; a trip is one place at a time). See
+// Config.SharingMinHistoryDays.
+func LongEnoughWatched(x *Features, historyDays, minDays int) bool {
+	return minDays <= 0 || historyDays >= minDays || math.Round(math.Expm1(x[2])) >= 4
 }
 
 // ConcurrentOrSteady reports whether the evidence in x may support a

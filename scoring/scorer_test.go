@@ -889,4 +889,18 @@ func TestSharingNeedsHistory(t *testing.T) {
 	case first.Before(day0.Add(21 * 24 * time.Hour)):
 		t.Errorf("sharing at %s, before the account had 21 days of history", first)
 	}
+
+	// A reseller's buyers are four households at once; no trip is.
+	s = &script{t: t, acct: "a-3"}
+	atHome(s, 14)
+	for i, n := range []netip.Prefix{malmoFriend, osloHotel, goteborgHotel, countryHouse} {
+		for d := 0; d < 14; d++ {
+			s.session(fmt.Sprintf("buyer-%d-tv", i), n, evening(d, 20), time.Hour)
+			s.session(fmt.Sprintf("buyer-%d-phone", i), n, evening(d, 21), time.Hour)
+		}
+	}
+	_, vs = s.run(t)
+	if l, sc := peak(vs); l != LabelSharing {
+		t.Errorf("four other households streaming with the home for two weeks: peak %s (score %.3f), want sharing before 21 days of history", l, sc)
+	}
 }
