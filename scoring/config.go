@@ -73,13 +73,14 @@ type Config struct {
 	// value disables the guard.
 	// Default: 21.
 	SharingMinHistoryDays int `yaml:"sharing_min_history_days"`
-	// FlagApartHouseholds: flag other households that were never active
-	// on a day the owner's home was, and never streamed at the same time
-	// as it. Off by default: such a place is in use only while the home
-	// is empty (the owner away on a trip, one person's weekend house), as
-	// one person moving between places is. A friend's household streams
-	// on its own schedule and so, sooner or later, on a day the home does
-	// too; until then it is not flagged.
+	// FlagApartHouseholds: flag other households that were never in use
+	// within travel time of the owner's home (TravelSeconds; in one town,
+	// or without positions, on the same day), and never streamed at the
+	// same time as it. Off by default: such a place is in use only while
+	// the home is empty (the owner away on a trip, one person's weekend
+	// house), as one person moving between places is. A friend's
+	// household streams on its own schedule and so, sooner or later,
+	// within a few hours of the home; until then it is not flagged.
 	// Default: false.
 	FlagApartHouseholds bool `yaml:"flag_apart_households"`
 	// DedupWindow is how far apart, in event time, two deliveries of one

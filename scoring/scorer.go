@@ -192,7 +192,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	apart := ev2.apart && !s.cfg.FlagApartHouseholds
 	persistent := PersistentEnough(&x, s.cfg.SharingMinSpanDays)
 	switch {
-	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays) && LongEnoughWatched(&x, a.historyDays(now), s.cfg.SharingMinHistoryDays):
+	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays) && LongEnoughWatched(&x, a.historyDays(now), s.cfg.SharingMinHistoryDays) && ev2.recent:
 		label = LabelSharing
 	case score >= s.cfg.SharingThreshold && (!apart || persistent):
 		label = LabelSuspectedSharing
@@ -268,6 +268,12 @@ func PersistentEnough(x *Features, minSpan int) bool {
 func (a *account) historyDays(now int64) int {
 	return int((now - a.firstSeen) / 86400)
 }
+
+// recentDays: a sharing verdict needs another household that streamed in
+// the last week. A stay that ended days ago (the owner back home, whose
+// devices have not streamed there yet) is no reason for an automated
+// hold now; a friend streams every week.
+const recentDays = 7
 
 // LongEnoughWatched reports whether the evidence in x may support a
 // sharing verdict on an account with historyDays of history: at least
@@ -514,6 +520,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			continue
 		}
 		conflictBits |= h.conflicts & last14
+		e.recent = e.recent || h.activeDays&(1<<recentDays-1) != 0
 		sameDays |= h.reach & hs[0].reach
 		e.foreign++
 		foreignDevices += popcount32(h.devices)
@@ -564,9 +571,12 @@ type evidence struct {
 	foreignSpan  int // days from its first to its last activity, last 28 days
 	foreignDevs  int
 	conflictDays int
-	// apart: no other household was ever active on a day the owner's
-	// home was (in 28 days), nor streamed at the same time as it.
+	// apart: no other household was ever in use within travel time of
+	// the owner's home (in 28 days; in one town, or without positions, on
+	// the same day), nor streamed at the same time as it.
 	apart bool
+	// recent: another household streamed in the last recentDays days.
+	recent bool
 }
 
 // remember updates the account summary fields.

@@ -886,8 +886,22 @@ func TestSharingNeedsHistory(t *testing.T) {
 	switch {
 	case first.IsZero():
 		t.Errorf("a friend streaming with the household every evening for four weeks: never sharing")
-	case first.Before(day0.Add(21 * 24 * time.Hour)):
+	case first.Before(vs[0].Time.Add(21 * 24 * time.Hour)):
 		t.Errorf("sharing at %s, before the account had 21 days of history", first)
+	}
+
+	// A stay that ended a week before the account has its 21 days (the
+	// owner's phone and laptop have not streamed since) is no reason for
+	// an automated hold then.
+	s = &script{t: t, acct: "a-4"}
+	atHome(s, 28)
+	for d := 0; d < 13; d++ {
+		s.session("owner-phone", malmoFriend, evening(d, 20), time.Hour)
+		s.session("owner-laptop", malmoFriend, evening(d, 21), time.Hour)
+	}
+	_, vs = s.run(t)
+	if l, sc := peak(vs); l != LabelSuspectedSharing {
+		t.Errorf("a 13-day stay from the first day, over by day 21: peak %s (score %.3f), want suspected_sharing", l, sc)
 	}
 
 	// A reseller's buyers are four households at once; no trip is.
@@ -902,5 +916,34 @@ func TestSharingNeedsHistory(t *testing.T) {
 	_, vs = s.run(t)
 	if l, sc := peak(vs); l != LabelSharing {
 		t.Errorf("four other households streaming with the home for two weeks: peak %s (score %.3f), want sharing before 21 days of history", l, sc)
+	}
+}
+
+// Travel time needs two positions some way apart. A household in the same
+// town, or on a network GeoIP places only coarsely, is in reach of the
+// home whenever both stream on the same day; a household 520 km away that
+// always stops four hours before the home starts is one person's reach.
+func TestApartNeedsPositionsForTravelTime(t *testing.T) {
+	coarse := netip.MustParsePrefix("83.250.6.0/24")
+	apart := func(other netip.Prefix) bool {
+		loc := testLocator()
+		loc[coarse] = enrich.Location{Kind: enrich.KindPublic, Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 300, ASN: 2119}
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: loc}}
+		atHome(s, 20)
+		for d := 0; d < 20; d++ {
+			s.session("other-tv", other, evening(d, 13), 2*time.Hour)
+			s.session("other-phone", other, evening(d, 14), time.Hour)
+		}
+		_, vs := s.run(t)
+		return slices.Contains(vs[len(vs)-1].Reasons, ReasonApartFromHome)
+	}
+	if !apart(malmoFriend) {
+		t.Errorf("a household in Malmö that always stops 4 h before the Stockholm home starts: want %s", ReasonApartFromHome)
+	}
+	if apart(neighbour) {
+		t.Errorf("a household across town, on the same days: want no %s", ReasonApartFromHome)
+	}
+	if apart(coarse) {
+		t.Errorf("a household on a coarsely geolocated network, on the same days: want no %s", ReasonApartFromHome)
 	}
 }
