@@ -30,6 +30,13 @@ const (
 	ReasonSingleHousehold      = "single_household"      // all activity fits one household
 	ReasonHouseholdConcurrency = "household_concurrency" // several sessions at once, all in one household
 	ReasonApartFromHome        = "apart_from_home"       // the other households were active only when one person could have travelled there from the home
+
+	// Why a score at the sharing threshold stays suspected_sharing (for a
+	// person to judge) instead of sharing (which automated holds act on).
+	ReasonHeldShortSpan    = "held_short_span"    // the other household's home has not lasted sharing_min_span_days
+	ReasonHeldQuiet        = "held_quiet"         // no streaming at the same time in 14 days, and too few active days (sharing_quiet_min_days)
+	ReasonHeldShortHistory = "held_short_history" // the account has fewer than sharing_min_history_days of history
+	ReasonHeldNotRecent    = "held_not_recent"    // no other household streamed in the last week
 )
 
 func placeName(p *place) string {

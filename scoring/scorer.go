@@ -191,8 +191,10 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	label := LabelOK
 	apart := ev2.apart && !s.cfg.FlagApartHouseholds
 	persistent := PersistentEnough(&x, s.cfg.SharingMinSpanDays)
+	steady := ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays)
+	watched := LongEnoughWatched(&x, a.historyDays(now), s.cfg.SharingMinHistoryDays)
 	switch {
-	case score >= s.cfg.SharingThreshold && !apart && persistent && ConcurrentOrSteady(&x, s.cfg.SharingQuietMinDays) && LongEnoughWatched(&x, a.historyDays(now), s.cfg.SharingMinHistoryDays) && ev2.recent:
+	case score >= s.cfg.SharingThreshold && !apart && persistent && steady && watched && ev2.recent:
 		label = LabelSharing
 	case score >= s.cfg.SharingThreshold && (!apart || persistent):
 		label = LabelSuspectedSharing
@@ -205,6 +207,17 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 		label = LabelTravel
 	}
 	reasons, explanation := s.explain(a, hs, &x, &obs, ev, label, ev2)
+	if label == LabelSuspectedSharing && score >= s.cfg.SharingThreshold && !apart {
+		// Say which guard kept it from sharing.
+		for _, h := range []struct {
+			held   bool
+			reason string
+		}{{!persistent, ReasonHeldShortSpan}, {!steady, ReasonHeldQuiet}, {!watched, ReasonHeldShortHistory}, {!ev2.recent, ReasonHeldNotRecent}} {
+			if h.held {
+				reasons = append(reasons, h.reason)
+			}
+		}
+	}
 
 	v = Verdict{
 		EventID:      ev.EventID,

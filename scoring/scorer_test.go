@@ -865,6 +865,9 @@ func TestSharingNeedsHistory(t *testing.T) {
 	if l, sc := peak(vs); l != LabelSuspectedSharing {
 		t.Errorf("the owner away for the account's first 16 days: peak %s (score %.3f), want suspected_sharing", l, sc)
 	}
+	if !slices.ContainsFunc(vs, func(v Verdict) bool { return slices.Contains(v.Reasons, ReasonHeldShortHistory) }) {
+		t.Errorf("no verdict says %s", ReasonHeldShortHistory)
+	}
 	if last := vs[len(vs)-1]; last.Verdict.Flagged() {
 		t.Errorf("with the devices home again the last verdict is %s, want not flagged", last.Verdict)
 	}
@@ -902,6 +905,9 @@ func TestSharingNeedsHistory(t *testing.T) {
 	_, vs = s.run(t)
 	if l, sc := peak(vs); l != LabelSuspectedSharing {
 		t.Errorf("a 13-day stay from the first day, over by day 21: peak %s (score %.3f), want suspected_sharing", l, sc)
+	}
+	if !slices.ContainsFunc(vs, func(v Verdict) bool { return slices.Contains(v.Reasons, ReasonHeldNotRecent) }) {
+		t.Errorf("no verdict says %s", ReasonHeldNotRecent)
 	}
 
 	// A reseller's buyers are four households at once; no trip is.
