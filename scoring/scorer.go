@@ -271,9 +271,13 @@ func PersistentEnough(x *Features, minSpan int) bool {
 	if minSpan <= 0 {
 		return true
 	}
-	households := math.Round(math.Expm1(x[2]))
-	span := math.Round(math.Expm1(x[4]))
-	return households >= 4 || span >= float64(minSpan)
+	return resellerLike(x) || math.Round(math.Expm1(x[4])) >= float64(minSpan)
+}
+
+// resellerLike reports whether x has four or more other households at
+// once: a reseller's buyers, never one person's trip or second home.
+func resellerLike(x *Features) bool {
+	return math.Round(math.Expm1(x[2])) >= 4
 }
 
 // historyDays is how many whole days of the account's history there are
@@ -294,7 +298,7 @@ const recentDays = 7
 // reseller; a trip is one place at a time). See
 // Config.SharingMinHistoryDays.
 func LongEnoughWatched(x *Features, historyDays, minDays int) bool {
-	return minDays <= 0 || historyDays >= minDays || math.Round(math.Expm1(x[2])) >= 4
+	return minDays <= 0 || historyDays >= minDays || resellerLike(x)
 }
 
 // ConcurrentOrSteady reports whether the evidence in x may support a

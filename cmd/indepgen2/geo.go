@@ -337,26 +337,14 @@ func LoadGeo(cityPath, asnPath string, countries map[string]bool, withV6 bool) (
 func (g *Geo) finish() {
 	for _, c := range g.Cities {
 		for a, nets := range c.Res {
-			w := 0.0
-			for _, ni := range nets {
-				if !g.Nets[ni].V6 {
-					w++
-				}
-			}
-			if w == 0 {
+			if g.v4Count(nets) == 0 {
 				continue // a home needs an IPv4 line
 			}
 			c.ResASNs = append(c.ResASNs, a)
 		}
 		sort.Slice(c.ResASNs, func(i, j int) bool { return c.ResASNs[i] < c.ResASNs[j] })
 		for _, a := range c.ResASNs {
-			w := 0.0
-			for _, ni := range c.Res[a] {
-				if !g.Nets[ni].V6 {
-					w++
-				}
-			}
-			c.ResW = append(c.ResW, w)
+			c.ResW = append(c.ResW, float64(g.v4Count(c.Res[a])))
 		}
 	}
 	for ci, c := range g.Cities {
@@ -371,13 +359,7 @@ func (g *Geo) finish() {
 	}
 	for _, ct := range g.Countries {
 		for a, nets := range ct.CarrierN {
-			v4 := 0
-			for _, ni := range nets {
-				if !g.Nets[ni].V6 {
-					v4++
-				}
-			}
-			if v4 >= 5 {
+			if g.v4Count(nets) >= 5 {
 				ct.Carriers = append(ct.Carriers, a)
 			}
 		}
@@ -386,6 +368,17 @@ func (g *Geo) finish() {
 			ct.CarrierW = append(ct.CarrierW, math.Sqrt(float64(len(ct.CarrierN[a]))))
 		}
 	}
+}
+
+// v4Count is how many of the networks nets (indices into g.Nets) are IPv4.
+func (g *Geo) v4Count(nets []int32) int {
+	n := 0
+	for _, ni := range nets {
+		if !g.Nets[ni].V6 {
+			n++
+		}
+	}
+	return n
 }
 
 // DumpOrgs prints the biggest ASNs per class and country, to check the
