@@ -953,3 +953,56 @@ func TestApartNeedsPositionsForTravelTime(t *testing.T) {
 		t.Errorf("a household on a coarsely geolocated network, on the same days: want no %s", ReasonApartFromHome)
 	}
 }
+
+// A friend on the owner's ISP, in the owner's town, whose devices use both
+// IP families at home: the friend's IPv6 line is the friend's IPv4 line's
+// other family (the same devices fall back from one to the other), not
+// the owner's IPv4-only home's, so the friend is a household of their
+// own. A dual-stack home whose IPv4-only TV never speaks IPv6 still pairs
+// its two families.
+func TestFriendsDualStackLineInTheOwnersTown(t *testing.T) {
+	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
+	ownV6 := netip.MustParsePrefix("2001:2002:4e:200::/56")
+	locator := func() fakeLocator {
+		loc := testLocator()
+		// Both families placed precisely, in one town.
+		loc[friendV6] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.34, Lon: 18.06, HasCoords: true, AccuracyKM: 20, ASN: 3301}
+		loc[ownV6] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 20, ASN: 3301}
+		return loc
+	}
+
+	t.Run("friend's dual-stack line", func(t *testing.T) {
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA, "friend-tv": tvUA}}
+		atHome(s, 28) // the owner's home is IPv4 only
+		for d := 3; d < 28; d++ {
+			if d%2 == 1 {
+				s.session("friend-tv", neighbour, evening(d, 19), 2*time.Hour)
+			}
+			net := friendV6
+			if d%3 == 0 {
+				net = neighbour // the friend's laptop falls back to IPv4 some evenings
+			}
+			s.session("friend-laptop", net, evening(d, 20), time.Hour)
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l < LabelSuspectedSharing {
+			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+		}
+	})
+	t.Run("one dual-stack home with an IPv4-only TV", func(t *testing.T) {
+		s := &script{t: t, acct: "a-2", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour) // IPv4 only
+			net := ownV6
+			if d%3 == 0 {
+				net = stockholmHome // the laptop falls back to IPv4 some evenings
+			}
+			s.session("laptop", net, evening(d, 20), time.Hour)
+			s.session("phone", ownV6, evening(d, 19), time.Hour)
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l > LabelOK {
+			t.Errorf("peak %s (score %.3f), want ok", l, sc)
+		}
+	})
+}

@@ -289,7 +289,7 @@ func (a *account) pairDualStack(c *components, today int32) {
 				gap = -gap
 			}
 			if n < len(cand) {
-				cand[n] = stackPair{v4: int8(i), v6: int8(j), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
+				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: sameTown(p, q) && a.sharesDevice(i, j), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
 				n++
 			}
 		}
@@ -313,6 +313,14 @@ func (a *account) pairDualStack(c *components, today int32) {
 	var paired uint32
 	for _, pr := range pairs {
 		bi, bj := uint32(1)<<uint(pr.v4), uint32(1)<<uint(pr.v6)
+		if pr.joined {
+			// The same devices used both, on several days, in one
+			// town: the two families of one line, already one
+			// household. Neither takes a partner whose only tie is the
+			// ISP.
+			paired |= bi | bj
+			continue
+		}
 		if paired&(bi|bj) != 0 {
 			continue
 		}
@@ -328,9 +336,39 @@ func (a *account) pairDualStack(c *components, today int32) {
 	}
 }
 
+// sameTown reports whether two places are both geolocated to within a
+// town's size and their circles overlap.
+func sameTown(p, q *place) bool {
+	return p.located && q.located && p.acc <= townAccuracyKM && q.acc <= townAccuracyKM && near(p, q, 0)
+}
+
+// townAccuracyKM is the coarsest GeoIP accuracy radius that still places
+// a network in one town.
+const townAccuracyKM = 50
+
+// sharesDevice reports whether one device used both places p and q on
+// two days or more each: at home, a device falls back from one family to
+// the other, so the two are the families of one line.
+func (a *account) sharesDevice(p, q int) bool {
+	var atP, atQ uint32
+	for _, e := range a.edges {
+		if e.days.total() < 2 {
+			continue
+		}
+		switch int(e.place) {
+		case p:
+			atP |= 1 << e.dev
+		case q:
+			atQ |= 1 << e.dev
+		}
+	}
+	return atP&atQ != 0
+}
+
 // stackPair is a candidate IPv4/IPv6 pairing of one dual-stack home line.
 type stackPair struct {
 	v4, v6  int8
+	joined  bool   // one town, and a device used both on several days (sharesDevice)
 	overlap int8   // days both were used, of the last 64
 	gap     uint32 // seconds between their first sightings
 }
@@ -338,6 +376,9 @@ type stackPair struct {
 // before orders candidates: most shared days, then closest first-seen,
 // then slot order (deterministic).
 func (x stackPair) before(y stackPair) bool {
+	if x.joined != y.joined {
+		return x.joined
+	}
 	if x.overlap != y.overlap {
 		return x.overlap > y.overlap
 	}
