@@ -390,6 +390,31 @@ func TestSameArea(t *testing.T) {
 	}
 }
 
+func TestSameSpot(t *testing.T) {
+	at := func(lat, lon float32, acc uint16) *place {
+		return &place{lat: lat, lon: lon, acc: acc, located: true}
+	}
+	wildwood := at(28.86, -82.04, 20)
+	tests := []struct {
+		name string
+		p, q *place
+		want bool
+	}{
+		{"both families placed in one town", wildwood, at(28.87, -82.03, 20), true},
+		{"a regional IPv6 range whose circle reaches the town", wildwood, at(29.50, -82.30, 100), true},
+		{"129 km apart, both precise", wildwood, at(28.39, -80.74, 20), false},
+		{"a country-level range says nothing", wildwood, at(28.86, -82.04, 500), false},
+		{"no usable position", wildwood, &place{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sameSpot(tc.p, tc.q); got != tc.want {
+				t.Errorf("sameSpot = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // Device kinds from real user agents: a TV, stick or console marks the
 // line it streams on as a home line, a hospitality TV marks a stay.
 func TestGuessKind(t *testing.T) {
