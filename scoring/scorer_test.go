@@ -989,6 +989,46 @@ func TestFriendsDualStackLineInTheOwnersTown(t *testing.T) {
 			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
 		}
 	})
+	t.Run("the owner's phone on a neighbour's line on two evenings", func(t *testing.T) {
+		// A visitor, not that line's: the owner's IPv6 line still pairs
+		// with the owner's IPv4-only TV line.
+		s := &script{t: t, acct: "a-3", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour) // IPv4 only
+			s.session("phone", ownV6, evening(d, 20), time.Hour)
+			s.session("tablet", ownV6, evening(d, 19), time.Hour)
+		}
+		for _, d := range []int{9, 16} {
+			s.session("phone", neighbour, evening(d, 15), time.Hour)
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l > LabelOK {
+			t.Errorf("peak %s (score %.3f), want ok", l, sc)
+		}
+	})
+	t.Run("a renumbered IPv4 line's later addresses after its devices tied it to IPv6", func(t *testing.T) {
+		// The owner's IPv4 line gets a new /24 every week; a laptop fell
+		// back to IPv4 in the first week only. The line's later addresses
+		// are still the owner's, so they do not pair with the IPv6 line
+		// of a friend on the same ISP.
+		s := &script{t: t, acct: "a-4", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA, "friend-tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", renumbered(d/7), evening(d, 19), 2*time.Hour) // IPv4 only
+			net := ownV6
+			if d < 7 && d%2 == 0 {
+				net = renumbered(0)
+			}
+			s.session("laptop", net, evening(d, 20), time.Hour)
+		}
+		for d := 3; d < 28; d++ {
+			s.session("friend-tv", friendV6, evening(d, 19), 2*time.Hour)
+			s.session("friend-phone", friendV6, evening(d, 20), time.Hour)
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l != LabelSharing {
+			t.Errorf("peak %s (score %.3f), want sharing", l, sc)
+		}
+	})
 	t.Run("one dual-stack home with an IPv4-only TV", func(t *testing.T) {
 		s := &script{t: t, acct: "a-2", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA}}
 		for d := 0; d < 28; d++ {

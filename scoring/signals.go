@@ -250,9 +250,10 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 // ISP, and devices pick either. IPv6 ranges are often geolocated far
 // coarser than IPv4 (to a region or another city), so distance says
 // little here; the shared ASN and being used on the same days do.
-// Pairing is one to one: the pairs used on most of the same days (then
-// the ones that appeared closest in time) go first, and a line already
-// paired takes no other. A friend on the same ISP in the same city whose
+// Pairing is one to one. First come the pairs that are one line by
+// their devices (see stackPair.joined); then the pairs used on most of
+// the same days (then the ones that appeared closest in time); a line
+// already paired takes no other. A friend on the same ISP in the same city whose
 // devices all speak IPv6 is then not merged into the owner's home through
 // the owner's IPv4 line. A home whose IPv6 prefix rotates loses nothing:
 // its devices tie the prefixes together. A renumbered line, being one
@@ -264,6 +265,14 @@ func (a *account) pairDualStack(c *components, today int32) {
 	}
 	if !v6 {
 		return
+	}
+	// regular[p]: devices that used place p on two days or more of the
+	// window; a device falls back from one family to the other at home.
+	var regular [maxPlaces]uint32
+	for _, e := range a.edges {
+		if popcount(e.days.window(today, 64)) >= 2 {
+			regular[e.place] |= 1 << uint(e.dev)
+		}
 	}
 	var cand [maxPlaces * maxPlaces / 4]stackPair
 	n := 0
@@ -289,7 +298,7 @@ func (a *account) pairDualStack(c *components, today int32) {
 				gap = -gap
 			}
 			if n < len(cand) {
-				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: sameSpot(p, q) && a.sharesDevice(i, j), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
+				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: regular[i]&regular[j] != 0 && popcount(p.days.window(today, 64)) >= minJoinedDays && sameSpot(p, q), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
 				n++
 			}
 		}
@@ -313,19 +322,21 @@ func (a *account) pairDualStack(c *components, today int32) {
 	var paired uint32
 	for _, pr := range pairs {
 		bi, bj := uint32(1)<<uint(pr.v4), uint32(1)<<uint(pr.v6)
+		li, lj := c.lineOf(int(pr.v4)), c.lineOf(int(pr.v6))
+		di, dj := a.places[pr.v4].days.window(today, 64), a.places[pr.v6].days.window(today, 64)
 		if pr.joined {
-			// The same devices used both, on several days, at one
-			// spot: the two families of one line, already one
-			// household. Neither takes a partner whose only tie is the
-			// ISP.
+			// One line by its devices, already one household (the
+			// device joined them): neither takes a partner whose only
+			// tie is the ISP, and its lines' partners are on record
+			// for the renumbering check below.
+			partner[lj] |= di
+			partner[li] |= dj
 			paired |= bi | bj
 			continue
 		}
 		if paired&(bi|bj) != 0 {
 			continue
 		}
-		li, lj := c.lineOf(int(pr.v4)), c.lineOf(int(pr.v6))
-		di, dj := a.places[pr.v4].days.window(today, 64), a.places[pr.v6].days.window(today, 64)
 		if popcount(partner[lj]&di) > 1 || popcount(partner[li]&dj) > 1 {
 			continue
 		}
@@ -350,35 +361,25 @@ func sameSpot(p, q *place) bool {
 // lines and flagged travellers.
 const sameSpotAccuracyKM = 100
 
-// sharesDevice reports whether one device used both places p and q on
-// two days or more each: at home, a device falls back from one family to
-// the other, so the two are the families of one line.
-func (a *account) sharesDevice(p, q int) bool {
-	var atP, atQ uint32
-	for _, e := range a.edges {
-		if e.days.total() < 2 {
-			continue
-		}
-		switch int(e.place) {
-		case p:
-			atP |= 1 << e.dev
-		case q:
-			atQ |= 1 << e.dev
-		}
-	}
-	return atP&atQ != 0
-}
+// minJoinedDays is how many days of use make an IPv4 line somebody's
+// line rather than a place visited (see stackPair).
+const minJoinedDays = 3
 
 // stackPair is a candidate IPv4/IPv6 pairing of one dual-stack home line.
+// joined: one device used both on two days or more each, the IPv4 side
+// was in use on minJoinedDays or more, and both are placed at one spot
+// (sameSpot). At home a device falls back from one family to the other,
+// so those two are one line; a phone that streamed on a friend's line on
+// two evenings is a visitor, not that line's.
 type stackPair struct {
 	v4, v6  int8
-	joined  bool   // one spot (sameSpot), and a device used both on several days (sharesDevice)
+	joined  bool
 	overlap int8   // days both were used, of the last 64
 	gap     uint32 // seconds between their first sightings
 }
 
-// before orders candidates: most shared days, then closest first-seen,
-// then slot order (deterministic).
+// before orders candidates: joined first, then most shared days, then
+// closest first-seen, then slot order (deterministic).
 func (x stackPair) before(y stackPair) bool {
 	if x.joined != y.joined {
 		return x.joined

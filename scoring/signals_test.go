@@ -403,6 +403,7 @@ func TestSameSpot(t *testing.T) {
 		{"both families placed in one town", wildwood, at(28.87, -82.03, 20), true},
 		{"a regional IPv6 range whose circle reaches the town", wildwood, at(29.50, -82.30, 100), true},
 		{"129 km apart, both precise", wildwood, at(28.39, -80.74, 20), false},
+		{"a range placed only to 150 km", wildwood, at(28.86, -82.04, 150), false},
 		{"a country-level range says nothing", wildwood, at(28.86, -82.04, 500), false},
 		{"no usable position", wildwood, &place{}, false},
 	}
