@@ -989,21 +989,46 @@ func TestFriendsDualStackLineInTheOwnersTown(t *testing.T) {
 			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
 		}
 	})
-	t.Run("the owner's phone on a neighbour's line on two evenings", func(t *testing.T) {
-		// A visitor, not that line's: the owner's IPv6 line still pairs
-		// with the owner's IPv4-only TV line.
-		s := &script{t: t, acct: "a-3", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA}}
+	for _, visits := range []int{2, 4} {
+		t.Run(fmt.Sprintf("the owner's phone on a neighbour's line on %d afternoons", visits), func(t *testing.T) {
+			// A visitor, not that line's: the owner's IPv6 line still
+			// pairs with the owner's IPv4-only TV line.
+			s := &script{t: t, acct: "a-3", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA}}
+			for d := 0; d < 28; d++ {
+				s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour) // IPv4 only
+				s.session("phone", ownV6, evening(d, 20), time.Hour)
+				s.session("tablet", ownV6, evening(d, 19), time.Hour)
+			}
+			for v := 0; v < visits; v++ {
+				s.session("phone", neighbour, evening(5+4*v, 15), time.Hour)
+			}
+			_, vs := s.run(t)
+			if l, sc := peak(vs); l > LabelOK {
+				t.Errorf("peak %s (score %.3f), want ok", l, sc)
+			}
+		})
+	}
+	t.Run("the owner's phone and laptop at a hotel of the same ISP 400 km away", func(t *testing.T) {
+		// Both devices use IPv6 at home and the hotel's IPv4 line for
+		// days, but the hotel is far from home: it is not the home
+		// line's other family, and the IPv4-only TV left at home is
+		// still the family's.
+		hotelV4 := netip.MustParsePrefix("81.228.40.0/24")
+		loc := locator()
+		loc[hotelV4] = enrich.Location{Kind: enrich.KindPublic, City: "Göteborg", Country: "SE", Lat: 57.71, Lon: 11.97, HasCoords: true, AccuracyKM: 20, ASN: 3301}
+		s := &script{t: t, acct: "a-5", opts: Options{Locator: loc}, ua: map[string]string{"tv": tvUA}}
 		for d := 0; d < 28; d++ {
 			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour) // IPv4 only
-			s.session("phone", ownV6, evening(d, 20), time.Hour)
-			s.session("tablet", ownV6, evening(d, 19), time.Hour)
-		}
-		for _, d := range []int{9, 16} {
-			s.session("phone", neighbour, evening(d, 15), time.Hour)
+			at := ownV6
+			if d >= 1 && d < 5 { // a trip in the first days: the hotel's line appeared with the home's
+				at = hotelV4
+			}
+			s.session("phone", at, evening(d, 21), time.Hour)
+			s.session("laptop", at, evening(d, 22), time.Hour)
 		}
 		_, vs := s.run(t)
-		if l, sc := peak(vs); l > LabelOK {
-			t.Errorf("peak %s (score %.3f), want ok", l, sc)
+		if l, sc := peak(vs); l > LabelTravel {
+			t.Errorf("peak %s (score %.3f), want travel or ok", l, sc)
 		}
 	})
 	t.Run("a renumbered IPv4 line's later addresses after its devices tied it to IPv6", func(t *testing.T) {

@@ -250,12 +250,14 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 // ISP, and devices pick either. IPv6 ranges are often geolocated far
 // coarser than IPv4 (to a region or another city), so distance says
 // little here; the shared ASN and being used on the same days do.
-// Pairing is one to one. First come the pairs that are one line by
-// their devices (see stackPair.joined); then the pairs used on most of
-// the same days (then the ones that appeared closest in time); a line
-// already paired takes no other. A friend on the same ISP in the same city whose
-// devices all speak IPv6 is then not merged into the owner's home through
-// the owner's IPv4 line. A home whose IPv6 prefix rotates loses nothing:
+// First come the pairs that are one line by their devices (see
+// stackPair.joined; a network may be in several of those, as a device
+// ties them all). The rest is one to one: the pairs used on most of the
+// same days (then the ones that appeared closest in time) go first, and
+// a network already paired, by its devices or here, takes no other. A
+// friend on the same ISP in the same city whose devices all speak IPv6
+// is then not merged into the owner's home through the owner's IPv4
+// line. A home whose IPv6 prefix rotates loses nothing:
 // its devices tie the prefixes together. A renumbered line, being one
 // line, takes its partners one after another, never two at once.
 func (a *account) pairDualStack(c *components, today int32) {
@@ -298,7 +300,7 @@ func (a *account) pairDualStack(c *components, today int32) {
 				gap = -gap
 			}
 			if n < len(cand) {
-				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: regular[i]&regular[j] != 0 && popcount(p.days.window(today, 64)) >= minJoinedDays && sameSpot(p, q), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
+				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: regular[i]&regular[j] != 0 && (p.fixed || popcount32(p.devs) >= 2) && sameSpot(p, q), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
 				n++
 			}
 		}
@@ -361,16 +363,13 @@ func sameSpot(p, q *place) bool {
 // lines and flagged travellers.
 const sameSpotAccuracyKM = 100
 
-// minJoinedDays is how many days of use make an IPv4 line somebody's
-// line rather than a place visited (see stackPair).
-const minJoinedDays = 3
-
 // stackPair is a candidate IPv4/IPv6 pairing of one dual-stack home line.
 // joined: one device used both on two days or more each, the IPv4 side
-// was in use on minJoinedDays or more, and both are placed at one spot
+// is somebody's line (a TV streamed there, or two devices or more did,
+// as renumberedLines has it), and both are placed at one spot
 // (sameSpot). At home a device falls back from one family to the other,
-// so those two are one line; a phone that streamed on a friend's line on
-// two evenings is a visitor, not that line's.
+// so those two are one line. A phone that streamed on a friend's line,
+// however often, is a visitor there, not that line's.
 type stackPair struct {
 	v4, v6  int8
 	joined  bool
