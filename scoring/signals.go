@@ -214,7 +214,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 			continue
 		}
 		bit := uint32(1) << uint(root[q])
-		if pl.fixed || popcount32(pl.devs) >= 2 {
+		if pl.somebodys() {
 			shared |= bit
 		}
 		if pl.fixed {
@@ -257,9 +257,9 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 // a network already paired, by its devices or here, takes no other. A
 // friend on the same ISP in the same city whose devices all speak IPv6
 // is then not merged into the owner's home through the owner's IPv4
-// line. A home whose IPv6 prefix rotates loses nothing:
-// its devices tie the prefixes together. A renumbered line, being one
-// line, takes its partners one after another, never two at once.
+// line. A home whose IPv6 prefix rotates loses nothing: its devices tie
+// the prefixes together. A renumbered line, being one line, takes its
+// partners one after another, never two at once.
 func (a *account) pairDualStack(c *components, today int32) {
 	v6 := false
 	for j := range a.places {
@@ -300,7 +300,8 @@ func (a *account) pairDualStack(c *components, today int32) {
 				gap = -gap
 			}
 			if n < len(cand) {
-				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: regular[i]&regular[j] != 0 && (p.fixed || popcount32(p.devs) >= 2) && sameSpot(p, q), overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
+				joined := regular[i]&regular[j] != 0 && p.somebodys() && sameSpot(p, q)
+				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: joined, overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
 				n++
 			}
 		}
@@ -365,8 +366,7 @@ const sameSpotAccuracyKM = 100
 
 // stackPair is a candidate IPv4/IPv6 pairing of one dual-stack home line.
 // joined: one device used both on two days or more each, the IPv4 side
-// is somebody's line (a TV streamed there, or two devices or more did,
-// as renumberedLines has it), and both are placed at one spot
+// is somebody's line (place.somebodys), and both are placed at one spot
 // (sameSpot). At home a device falls back from one family to the other,
 // so those two are one line. A phone that streamed on a friend's line,
 // however often, is a visitor there, not that line's.

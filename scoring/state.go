@@ -65,6 +65,11 @@ type place struct {
 	prev int8
 }
 
+// somebodys reports whether the line is somebody's: a TV streamed on it,
+// or two devices or more did. A single phone hopping through a carrier's
+// addresses, or visiting a friend, is not what makes a line a home.
+func (p *place) somebodys() bool { return p.fixed || popcount32(p.devs) >= 2 }
+
 // edge links a device to a place where it was seen.
 type edge struct {
 	dev, place uint8
