@@ -1071,3 +1071,34 @@ func TestFriendsDualStackLineInTheOwnersTown(t *testing.T) {
 		}
 	})
 }
+
+// TestHomeOutlastsStays: a traveller's laptop, never used at home, spends
+// ten days in a Göteborg hotel and ten in an Oslo one, streaming every
+// evening; the family's TV streams at home every other evening. The
+// laptop ties the two hotels into one household with more place-days
+// than the home, but the home is where the account lives: a line in use
+// for four weeks, not two stays in two countries. Taking the stays for
+// the home made the real home "a second household" used over 28 days,
+// persistent enough for an automated hold.
+func TestHomeOutlastsStays(t *testing.T) {
+	s := &script{t: t, acct: "a-1"}
+	for d := 0; d < 28; d += 2 {
+		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+	}
+	for d := 1; d <= 10; d++ {
+		s.session("laptop", goteborgHotel, evening(d, 20), time.Hour)
+	}
+	for d := 12; d <= 21; d++ {
+		s.session("laptop", osloHotel, evening(d, 20), time.Hour)
+	}
+	_, vs := s.run(t)
+	if l, sc := peak(vs); l == LabelSharing {
+		t.Errorf("peak %s (score %.3f): a traveller's two ten-day stays must not make the home a persistent second household", l, sc)
+	}
+	for _, v := range vs {
+		if v.Verdict.Flagged() && !strings.Contains(v.Explanation, "Stockholm") {
+			t.Errorf("%s %s: %q does not name the home in Stockholm", v.Time.Format("01-02 15:04"), v.Verdict, v.Explanation)
+			break
+		}
+	}
+}

@@ -449,6 +449,8 @@ type household struct {
 	// one city to a hotel in another — has a long span overall but no
 	// home that lasts; a home whose ISP renumbers it keeps its span.
 	homeSpan int
+	// homeDays: the days its persistent lines near its home were in use.
+	homeDays int
 	home     int // its most used place, -1 if none
 	// explained: one of its devices has been at the primary household's
 	// places, so it is the owner's household away from home (travel), not
@@ -460,8 +462,8 @@ type household struct {
 }
 
 // householdSummary summarises households over the `window` days ending at
-// day today. The first element is the primary household: the one with most
-// place-days (the account owner's home).
+// day today. The first element is the primary household (the account
+// owner's home): see better.
 func (a *account) householdSummary(c *components, today int32, window int) []household {
 	var hs []household
 	idx := func(root int) int {
@@ -514,12 +516,17 @@ func (a *account) householdSummary(c *components, today int32, window int) []hou
 			}
 		}
 		h.homeSpan = spanOf(near)
+		h.homeDays = popcount(near)
 	}
 	for d := range a.devices {
 		h := &hs[idx(c.device(d))]
 		h.devices |= 1 << uint(d)
 	}
-	// Primary first: most place-days, then most devices, then lowest root.
+	// Primary first: most days on the lines of its home area, then most
+	// place-days, then most devices, then lowest root. A traveller's
+	// device that goes from a hotel in one city to one in another ties
+	// them into a household that may have more place-days than the home,
+	// but no home of as many days.
 	best := 0
 	for i := 1; i < len(hs); i++ {
 		if better(hs[i], hs[best]) {
@@ -723,6 +730,9 @@ func (a *account) cameFrom(c *components, other, primary int) bool {
 }
 
 func better(x, y household) bool {
+	if x.homeDays != y.homeDays {
+		return x.homeDays > y.homeDays
+	}
 	if x.placeDays != y.placeDays {
 		return x.placeDays > y.placeDays
 	}
