@@ -30,6 +30,7 @@ const (
 	ReasonSingleHousehold      = "single_household"      // all activity fits one household
 	ReasonHouseholdConcurrency = "household_concurrency" // several sessions at once, all in one household
 	ReasonApartFromHome        = "apart_from_home"       // the other households were active only when one person could have travelled there from the home
+	ReasonScatteredHouseholds  = "scattered_households"  // three or more lines far apart used within three days, each by devices never seen elsewhere
 
 	// Why a score at the sharing threshold stays suspected_sharing (for a
 	// person to judge) instead of sharing (which automated holds act on).
@@ -83,6 +84,9 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	}
 	if e.apart {
 		reasons = append(reasons, ReasonApartFromHome)
+	}
+	if e.scattered >= minScattered {
+		reasons = append(reasons, ReasonScatteredHouseholds)
 	}
 	if x[6] > 0 {
 		reasons = append(reasons, ReasonNewDeviceNewPlace)
@@ -140,6 +144,13 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		}
 		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days%s.",
 			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan, apart)
+	case label.Flagged() && e.scattered >= minScattered:
+		names := make([]string, 0, len(e.spots))
+		for _, p := range e.spots {
+			names = append(names, placeName(&a.places[p]))
+		}
+		sentence = fmt.Sprintf("%d places far apart, in %s and %s, were used within 3 days, each by devices never seen anywhere else: several people in several places, not one person travelling.",
+			e.scattered, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 	case label.Flagged() && x[6] > 0:
 		sentence = fmt.Sprintf("A new device on a new network streamed at the same time as the household at %s; one more day like this makes it a second household.", homeName)
 	case label.Flagged():

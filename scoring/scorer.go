@@ -184,6 +184,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 		}
 	}
 	x, ev2 := s.features(a, c, hs, day, &obs)
+	ev2.scattered = a.scattered(c, now, ev2.spots[:])
 	if s.tap != nil {
 		s.tap(ev, &x)
 	}
@@ -197,6 +198,9 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	case score >= s.cfg.SharingThreshold && !apart && persistent && steady && watched && ev2.recent:
 		label = LabelSharing
 	case score >= s.cfg.SharingThreshold && (!apart || persistent):
+		label = LabelSuspectedSharing
+	case ev2.scattered >= minScattered:
+		// Strangers in three cities at once: early, for an analyst.
 		label = LabelSuspectedSharing
 	case apart:
 		// In use only while the home is empty: one person moving between
@@ -594,7 +598,16 @@ type evidence struct {
 	apart bool
 	// recent: another household streamed in the last recentDays days.
 	recent bool
+	// scattered: lines far apart in use within three days, each with
+	// devices of its own (see account.scattered); spots names the first.
+	scattered int
+	spots     [minScattered]int8
 }
+
+// minScattered is how many lines far apart, each with devices of its
+// own, in use within three days make a case for an analyst before any of
+// them is a household: one is the home, and one more is a trip.
+const minScattered = 3
 
 // remember updates the account summary fields.
 func (s *Scorer) remember(a *account, v *Verdict, now int64) {

@@ -1102,3 +1102,67 @@ func TestHomeOutlastsStays(t *testing.T) {
 		}
 	}
 }
+
+// TestScatteredStrangers: a reseller's first buyers each stream on one
+// evening, in Malmö and in Brooklyn, on TVs never seen anywhere else,
+// while the owner's family streams at home in Stockholm. None of them is
+// a household yet (a household needs a second day), so without looking
+// at them together nothing is flagged for days. Three lines far apart in
+// three days, each with devices of its own, go to an analyst at once. A
+// trip takes the same devices from place to place, and phones alone may
+// be on mobile data that GeoIP scatters: neither is flagged.
+func TestScatteredStrangers(t *testing.T) {
+	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
+	phoneUA := "Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1"
+	t.Run("a reseller's first buyers", func(t *testing.T) {
+		s := &script{t: t, acct: "a-1", ua: map[string]string{"buyer-1-tv": tvUA, "buyer-2-tv": tvUA}}
+		atHome(s, 4)
+		s.session("buyer-1-tv", malmoFriend, evening(1, 20), 2*time.Hour)
+		s.session("buyer-2-tv", brooklynHome, evening(2, 1), 2*time.Hour) // evening in New York
+		_, vs := s.run(t)
+		i := slices.IndexFunc(vs, func(v Verdict) bool { return slices.Contains(v.Reasons, ReasonScatteredHouseholds) })
+		if i < 0 {
+			l, sc := peak(vs)
+			t.Fatalf("no verdict says %s (peak %s, score %.3f)", ReasonScatteredHouseholds, l, sc)
+		}
+		v := vs[i]
+		if v.Verdict != LabelSuspectedSharing || v.DeviceID != "buyer-2-tv" {
+			t.Errorf("first %s verdict: %s on %s, want suspected_sharing on the Brooklyn buyer's first session", ReasonScatteredHouseholds, v.Verdict, v.DeviceID)
+		}
+		for _, city := range []string{"Stockholm", "Malmö", "Brooklyn"} {
+			if !strings.Contains(v.Explanation, city) {
+				t.Errorf("explanation %q does not name %s", v.Explanation, city)
+			}
+		}
+		if l, _ := peak(vs); l == LabelSharing {
+			t.Errorf("peak sharing: three evenings are for an analyst, not an automated hold")
+		}
+	})
+	t.Run("one person's trip", func(t *testing.T) {
+		s := &script{t: t, acct: "a-2", ua: map[string]string{"laptop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"}}
+		atHome(s, 4)
+		s.session("laptop", goteborgHotel, evening(1, 21), time.Hour)
+		s.session("phone-b", goteborgHotel, evening(1, 22), time.Hour)
+		s.session("laptop", osloHotel, evening(2, 21), time.Hour)
+		s.session("phone-b", brooklynHome, evening(3, 23), time.Hour)
+		s.session("laptop", brooklynHome, evening(4, 1), time.Hour)
+		_, vs := s.run(t)
+		for _, v := range vs {
+			if slices.Contains(v.Reasons, ReasonScatteredHouseholds) {
+				t.Fatalf("%s %s: one person's devices moving together flagged %s", v.Time.Format("01-02 15:04"), v.DeviceID, ReasonScatteredHouseholds)
+			}
+		}
+	})
+	t.Run("phones on mobile data", func(t *testing.T) {
+		s := &script{t: t, acct: "a-3", ua: map[string]string{"phone-b": phoneUA, "phone-c": phoneUA}}
+		atHome(s, 4)
+		s.session("phone-b", malmoFriend, evening(1, 20), time.Hour)
+		s.session("phone-c", brooklynHome, evening(2, 1), time.Hour)
+		_, vs := s.run(t)
+		for _, v := range vs {
+			if slices.Contains(v.Reasons, ReasonScatteredHouseholds) {
+				t.Fatalf("%s %s: two phones, each on one line, flagged %s", v.Time.Format("01-02 15:04"), v.DeviceID, ReasonScatteredHouseholds)
+			}
+		}
+	})
+}

@@ -959,3 +959,62 @@ func (a *account) roamsHome(h *household, home string, anchors uint32) bool {
 	}
 	return false
 }
+
+// scatterWindow and scatterKM: see scattered.
+const (
+	scatterWindow = 3 * 86400
+	scatterKM     = 300
+)
+
+// scattered finds lines, in use within scatterWindow of now, whose
+// devices were never seen on another placed line, pairwise more than
+// scatterKM apart beyond their radii: households in several cities at
+// once, each on its own line with its own devices, before any has come
+// back on a second day (a reseller's first buyers). One person's trip
+// takes the same devices from place to place, and a family's devices
+// meet at its home. A line counts only if it is somebody's or has a TV,
+// tablet or computer on it: a phone alone may be on mobile data, whose
+// addresses GeoIP scatters over the carrier's country. It returns how
+// many it found and puts the first len(spots) in spots.
+func (a *account) scattered(c *components, now int64, spots []int8) int {
+	var at [maxDevices]uint32 // placed lines each device used
+	for _, e := range a.edges {
+		if pl := &a.places[e.place]; pl.located && !a.dynamic(c, int(e.place)) {
+			at[e.dev] |= 1 << uint(e.place)
+		}
+	}
+	var picked [maxPlaces]int
+	n := 0
+	for p := range a.places {
+		pl := &a.places[p]
+		if !pl.used || !pl.located || pl.lodging || pl.business || now-pl.lastSeen > scatterWindow || a.dynamic(c, p) {
+			continue
+		}
+		own, home := true, pl.somebodys()
+		for m := pl.devs; m != 0 && own; m &= m - 1 {
+			d := bits.TrailingZeros32(m)
+			own = d < len(a.devices) && at[d] == 1<<uint(p)
+			if own {
+				switch a.devices[d].kind {
+				case kindTV, kindTablet, kindComputer:
+					home = true // not a phone on mobile data
+				}
+			}
+		}
+		if !own || !home {
+			continue
+		}
+		far := true
+		for _, q := range picked[:n] {
+			far = far && !near(pl, &a.places[q], scatterKM)
+		}
+		if far {
+			if n < len(spots) {
+				spots[n] = int8(p)
+			}
+			picked[n] = p
+			n++
+		}
+	}
+	return n
+}
