@@ -61,6 +61,8 @@ var defaultHostingASNs = []uint32{
 	14061,  // DigitalOcean
 	16276,  // OVH
 	24940,  // Hetzner
+	212317, // Hetzner (its US sites; GeoLite2 places 5.78.0.0/16 in Portland, OR)
+	213230, // Hetzner (its US sites; 5.161.0.0/16)
 	63949,  // Linode (Akamai)
 	20473,  // Vultr (Choopa)
 	51167,  // Contabo
