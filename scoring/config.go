@@ -38,6 +38,14 @@ type Config struct {
 	// SuspectedThreshold is the score from which a verdict is
 	// suspected_sharing. Default: the model's calibrated threshold.
 	SuspectedThreshold float64 `yaml:"suspected_threshold"`
+	// ConcurrentSuspectedThreshold is the score from which a verdict is
+	// suspected_sharing when another household has streamed at the same
+	// time as the owner's, at places one household cannot be at (on a
+	// day of the last 14, or now). It lets one device on three days, or
+	// two devices on two, reach an analyst a day or two sooner when they
+	// overlap the household; without overlap SuspectedThreshold applies.
+	// A value at or above SuspectedThreshold turns it off. Default: 0.80.
+	ConcurrentSuspectedThreshold float64 `yaml:"concurrent_suspected_threshold"`
 	// SharingThreshold is the score from which a verdict is sharing.
 	// Default: the model's calibrated threshold.
 	SharingThreshold float64 `yaml:"sharing_threshold"`
@@ -144,6 +152,8 @@ func DefaultConfig() Config {
 		SharingMinHistoryDays: 21,
 		TravelMaxAccuracyKM:   50,
 		DedupWindow:           6 * time.Hour,
+
+		ConcurrentSuspectedThreshold: 0.80,
 	}
 }
 
@@ -186,6 +196,9 @@ func (c Config) withDefaults() Config {
 	if c.BusinessASNs == nil {
 		c.BusinessASNs = DefaultBusinessASNs()
 	}
+	if c.ConcurrentSuspectedThreshold == 0 {
+		c.ConcurrentSuspectedThreshold = d.ConcurrentSuspectedThreshold
+	}
 	return c
 }
 
@@ -210,6 +223,9 @@ func (c Config) Validate() error {
 	}
 	if c.TravelMinKM < 0 {
 		errs = append(errs, fmt.Errorf("scoring.travel_min_km: %w", ErrNegative))
+	}
+	if !(c.ConcurrentSuspectedThreshold > 0 && c.ConcurrentSuspectedThreshold <= 1) {
+		errs = append(errs, fmt.Errorf("scoring.concurrent_suspected_threshold (%g) must be above 0 and at most 1: %w", c.ConcurrentSuspectedThreshold, ErrBadThresholds))
 	}
 	if (c.SuspectedThreshold != 0 || c.SharingThreshold != 0) && !(c.SuspectedThreshold > 0 && c.SuspectedThreshold < c.SharingThreshold && c.SharingThreshold <= 1) {
 		errs = append(errs, fmt.Errorf("scoring.suspected_threshold/sharing_threshold (%g, %g): %w", c.SuspectedThreshold, c.SharingThreshold, ErrBadThresholds))

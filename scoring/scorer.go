@@ -207,6 +207,10 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 		// places looks the same. Weeks of it still reach an analyst (above).
 	case score >= s.cfg.SuspectedThreshold:
 		label = LabelSuspectedSharing
+	case score >= s.cfg.ConcurrentSuspectedThreshold && (ev2.conflictDays > 0 || obs.conflict):
+		// Another household streamed at the same time as the owner's:
+		// less of it is enough for an analyst to look.
+		label = LabelSuspectedSharing
 	case obs.travelKM > 0:
 		label = LabelTravel
 	}

@@ -1166,3 +1166,39 @@ func TestScatteredStrangers(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrencyLowersTheBarForAnAnalyst: with a model that scores
+// every event 0.81, between concurrent_suspected_threshold (0.80) and the
+// suspected threshold (0.8249), a friend's TV and laptop in Malmö that
+// stream at the same time as the family in Stockholm go to an analyst;
+// the same two evenings a little later, within travel time of the home
+// but never at once with it, do not, nor does the concurrent friend with
+// the lower bar turned off, nor the family alone.
+func TestConcurrencyLowersTheBarForAnAnalyst(t *testing.T) {
+	flat := &Model{Version: "flat-test", Features: FeatureNames, Weights: make([]float64, nFeatures), Bias: math.Log(0.81 / 0.19), Thresholds: Thresholds{Suspected: 0.8249, Sharing: 0.9435}}
+	run := func(t *testing.T, hour int, cfg Config) Label {
+		s := &script{t: t, acct: "a-1", cfg: cfg, opts: Options{Model: flat}}
+		atHome(s, 4)
+		if hour >= 0 {
+			for _, d := range []int{1, 2} {
+				s.session("friend-tv", malmoFriend, evening(d, hour), time.Hour)
+				s.session("friend-laptop", malmoFriend, evening(d, hour), time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		l, _ := peak(vs)
+		return l
+	}
+	if l := run(t, 20, Config{}); l != LabelSuspectedSharing {
+		t.Errorf("streaming at the same time as the household: peak %s, want suspected_sharing", l)
+	}
+	if l := run(t, 20, Config{ConcurrentSuspectedThreshold: 0.9}); l.Flagged() {
+		t.Errorf("with concurrent_suspected_threshold 0.9: peak %s, want not flagged", l)
+	}
+	if l := run(t, 22, Config{}); l.Flagged() {
+		t.Errorf("never at the same time as the household: peak %s, want not flagged", l)
+	}
+	if l := run(t, -1, Config{}); l.Flagged() {
+		t.Errorf("the family alone: peak %s, want not flagged", l)
+	}
+}
