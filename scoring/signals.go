@@ -967,7 +967,7 @@ const (
 )
 
 // scattered finds lines, in use within scatterWindow of now, whose
-// devices were never seen on another placed line, pairwise more than
+// devices were never seen on another located line, pairwise more than
 // scatterKM apart beyond their radii: households in several cities at
 // once, each on its own line with its own devices, before any has come
 // back on a second day (a reseller's first buyers). One person's trip
@@ -975,24 +975,34 @@ const (
 // meet at its home. A line counts only if it is somebody's or has a TV,
 // tablet or computer on it: a phone alone may be on mobile data, whose
 // addresses GeoIP scatters over the carrier's country. It returns how
-// many it found and puts the first len(spots) in spots.
+// many it found (0 when fewer than len(spots) lines were in use at all)
+// and puts the first len(spots) in spots.
 func (a *account) scattered(c *components, now int64, spots []int8) int {
-	var at [maxDevices]uint32 // placed lines each device used
+	// Candidates first: most events have one or two lines in use lately,
+	// and then there is nothing to look at.
+	var cand uint32
+	for p := range a.places {
+		if pl := &a.places[p]; pl.used && pl.located && !pl.lodging && !pl.business && now-pl.lastSeen <= scatterWindow {
+			cand |= 1 << uint(p)
+		}
+	}
+	if popcount32(cand) < len(spots) {
+		return 0
+	}
+	var at [maxDevices]uint32 // located lines each device used
 	for _, e := range a.edges {
-		if pl := &a.places[e.place]; pl.located && !a.dynamic(c, int(e.place)) {
+		if a.places[e.place].located {
 			at[e.dev] |= 1 << uint(e.place)
 		}
 	}
 	var picked [maxPlaces]int
 	n := 0
-	for p := range a.places {
+	for m := cand; m != 0; m &= m - 1 {
+		p := bits.TrailingZeros32(m)
 		pl := &a.places[p]
-		if !pl.used || !pl.located || pl.lodging || pl.business || now-pl.lastSeen > scatterWindow || a.dynamic(c, p) {
-			continue
-		}
 		own, home := true, pl.somebodys()
-		for m := pl.devs; m != 0 && own; m &= m - 1 {
-			d := bits.TrailingZeros32(m)
+		for dm := pl.devs; dm != 0 && own; dm &= dm - 1 {
+			d := bits.TrailingZeros32(dm)
 			own = d < len(a.devices) && at[d] == 1<<uint(p)
 			if own {
 				switch a.devices[d].kind {
@@ -1001,7 +1011,7 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 				}
 			}
 		}
-		if !own || !home {
+		if !own || !home || a.dynamic(c, p) {
 			continue
 		}
 		far := true
