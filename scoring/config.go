@@ -44,7 +44,10 @@ type Config struct {
 	// day of the last 14, or now). It lets one device on three days, or
 	// two devices on two, reach an analyst a day or two sooner when they
 	// overlap the household; without overlap SuspectedThreshold applies.
-	// A value at or above SuspectedThreshold turns it off. Default: 0.80.
+	// A value at or above SuspectedThreshold turns it off. Default (0):
+	// concurrentMargin below the suspected threshold in use, so a
+	// deployment that raises suspected_threshold raises this with it
+	// (0.7999 with the built-in model's 0.8249).
 	ConcurrentSuspectedThreshold float64 `yaml:"concurrent_suspected_threshold"`
 	// SharingThreshold is the score from which a verdict is sharing.
 	// Default: the model's calibrated threshold.
@@ -152,10 +155,15 @@ func DefaultConfig() Config {
 		SharingMinHistoryDays: 21,
 		TravelMaxAccuracyKM:   50,
 		DedupWindow:           6 * time.Hour,
-
-		ConcurrentSuspectedThreshold: 0.80,
 	}
 }
+
+// concurrentMargin is how far below the suspected threshold a household
+// that streamed at the same time as the owner's reaches an analyst, by
+// default: the built-in model scores one other household with two
+// devices on two days, or one device on three, 0.8247, just under its
+// suspected threshold (0.8249).
+const concurrentMargin = 0.025
 
 // withDefaults fills zero fields.
 func (c Config) withDefaults() Config {
@@ -196,9 +204,6 @@ func (c Config) withDefaults() Config {
 	if c.BusinessASNs == nil {
 		c.BusinessASNs = DefaultBusinessASNs()
 	}
-	if c.ConcurrentSuspectedThreshold == 0 {
-		c.ConcurrentSuspectedThreshold = d.ConcurrentSuspectedThreshold
-	}
 	return c
 }
 
@@ -224,8 +229,8 @@ func (c Config) Validate() error {
 	if c.TravelMinKM < 0 {
 		errs = append(errs, fmt.Errorf("scoring.travel_min_km: %w", ErrNegative))
 	}
-	if !(c.ConcurrentSuspectedThreshold > 0 && c.ConcurrentSuspectedThreshold <= 1) {
-		errs = append(errs, fmt.Errorf("scoring.concurrent_suspected_threshold (%g) must be above 0 and at most 1: %w", c.ConcurrentSuspectedThreshold, ErrBadThresholds))
+	if !(c.ConcurrentSuspectedThreshold >= 0 && c.ConcurrentSuspectedThreshold <= 1) {
+		errs = append(errs, fmt.Errorf("scoring.concurrent_suspected_threshold (%g) must be between 0 (the default) and 1: %w", c.ConcurrentSuspectedThreshold, ErrBadThresholds))
 	}
 	if (c.SuspectedThreshold != 0 || c.SharingThreshold != 0) && !(c.SuspectedThreshold > 0 && c.SuspectedThreshold < c.SharingThreshold && c.SharingThreshold <= 1) {
 		errs = append(errs, fmt.Errorf("scoring.suspected_threshold/sharing_threshold (%g, %g): %w", c.SuspectedThreshold, c.SharingThreshold, ErrBadThresholds))

@@ -131,6 +131,17 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	}
 	var sentence string
 	switch {
+	case e.byScatter:
+		names := make([]string, 0, len(e.spots))
+		for _, p := range e.spots {
+			names = append(names, placeName(&a.places[p]))
+		}
+		among := ""
+		if e.scattered > len(e.spots) {
+			among = "among them "
+		}
+		sentence = fmt.Sprintf("%d places far apart, %sin %s and %s, were used within 3 days, each by devices never seen anywhere else: several people in several places, not one person travelling.",
+			e.scattered, among, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 	case label.Flagged() && e.foreign >= 2:
 		sentence = fmt.Sprintf("%d separate households besides %s used the account in the last 28 days, the most persistent in %s on %d days; they streamed at the same time on %d of the last 14 days.",
 			e.foreign, homeName, placeName(foreign), e.foreignDays, e.conflictDays)
@@ -144,13 +155,6 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		}
 		sentence = fmt.Sprintf("A second household in %s, with %s of its own on its own network, used the account on %d of the last 28 days, over %d days%s.",
 			placeName(foreign), plural(e.foreignDevs, "device", "devices"), e.foreignDays, e.foreignSpan, apart)
-	case label.Flagged() && e.scattered >= minScattered:
-		names := make([]string, 0, len(e.spots))
-		for _, p := range e.spots {
-			names = append(names, placeName(&a.places[p]))
-		}
-		sentence = fmt.Sprintf("%d places far apart, in %s and %s, were used within 3 days, each by devices never seen anywhere else: several people in several places, not one person travelling.",
-			e.scattered, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 	case label.Flagged() && x[6] > 0:
 		sentence = fmt.Sprintf("A new device on a new network streamed at the same time as the household at %s; one more day like this makes it a second household.", homeName)
 	case label.Flagged():

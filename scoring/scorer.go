@@ -64,7 +64,10 @@ type Scorer struct {
 	nextSweep int64
 
 	timeout, ttl, bridge int64
-	business             map[uint32]bool // Config.BusinessASNs
+	// concurrentThreshold: Config.ConcurrentSuspectedThreshold, resolved
+	// against the suspected threshold in use.
+	concurrentThreshold float64
+	business            map[uint32]bool // Config.BusinessASNs
 }
 
 // New builds a scorer.
@@ -91,6 +94,11 @@ func New(cfg Config, opts Options) (*Scorer, error) {
 	if cfg.SuspectedThreshold == 0 {
 		cfg.SuspectedThreshold, cfg.SharingThreshold = m.Thresholds.Suspected, m.Thresholds.Sharing
 	}
+	concurrent := cfg.ConcurrentSuspectedThreshold
+	if concurrent == 0 {
+		concurrent = cfg.SuspectedThreshold - concurrentMargin
+	}
+	concurrent = min(concurrent, cfg.SuspectedThreshold)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -106,6 +114,8 @@ func New(cfg Config, opts Options) (*Scorer, error) {
 		ttl:      int64(cfg.StateTTL / time.Second),
 		bridge:   int64(cfg.BridgeWindow / time.Second),
 		dedup:    dedupWindow{span: int64(cfg.DedupWindow / time.Second)},
+
+		concurrentThreshold: concurrent,
 	}
 	s.tap = opts.Tap
 	s.business = make(map[uint32]bool, len(cfg.BusinessASNs))
@@ -202,12 +212,13 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	case ev2.scattered >= minScattered:
 		// Strangers in three cities at once: early, for an analyst.
 		label = LabelSuspectedSharing
+		ev2.byScatter = true
 	case apart:
 		// In use only while the home is empty: one person moving between
 		// places looks the same. Weeks of it still reach an analyst (above).
 	case score >= s.cfg.SuspectedThreshold:
 		label = LabelSuspectedSharing
-	case score >= s.cfg.ConcurrentSuspectedThreshold && (ev2.conflictDays > 0 || obs.conflict):
+	case score >= s.concurrentThreshold && (ev2.conflictDays > 0 || obs.conflict):
 		// Another household streamed at the same time as the owner's:
 		// less of it is enough for an analyst to look.
 		label = LabelSuspectedSharing
@@ -606,6 +617,7 @@ type evidence struct {
 	// devices of its own (see account.scattered); spots names the first.
 	scattered int
 	spots     [minScattered]int8
+	byScatter bool // the verdict is suspected_sharing for the scattered lines alone
 }
 
 // minScattered is how many lines far apart, each with devices of its

@@ -1138,6 +1138,48 @@ func TestScatteredStrangers(t *testing.T) {
 			t.Errorf("peak sharing: three evenings are for an analyst, not an automated hold")
 		}
 	})
+	t.Run("an analyst's decision", func(t *testing.T) {
+		// "Not sharing": the lines in use then are the owner's, and the
+		// same lines raise no new case.
+		s := &script{t: t, acct: "a-4", ua: map[string]string{"buyer-1-tv": tvUA, "buyer-2-tv": tvUA}}
+		atHome(s, 5)
+		s.session("buyer-1-tv", malmoFriend, evening(1, 20), 2*time.Hour)
+		s.session("buyer-2-tv", brooklynHome, evening(2, 1), 2*time.Hour)
+		s.session("buyer-1-tv", malmoFriend, evening(3, 21), time.Hour)
+		sortEvents(s.events)
+		sc, err := New(Config{}, Options{Locator: testLocator()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		taught := false
+		for i := range s.events {
+			ev := &s.events[i]
+			if !taught && ev.Time.After(evening(2, 6)) {
+				sc.Teach("a-4")
+				taught = true
+			}
+			if v, _ := sc.Score(ev); taught && slices.Contains(v.Reasons, ReasonScatteredHouseholds) {
+				t.Fatalf("%s %s after a not-sharing decision: %s %v", v.Time.Format("01-02 15:04"), v.DeviceID, v.Verdict, v.Reasons)
+			}
+		}
+	})
+	t.Run("four places", func(t *testing.T) {
+		s := &script{t: t, acct: "a-5", ua: map[string]string{"buyer-1-tv": tvUA, "buyer-2-tv": tvUA, "buyer-3-tv": tvUA}}
+		atHome(s, 3)
+		s.session("buyer-1-tv", malmoFriend, evening(1, 20), time.Hour)
+		s.session("buyer-2-tv", osloHotel, evening(1, 21), time.Hour)
+		s.session("buyer-3-tv", brooklynHome, evening(2, 1), time.Hour)
+		_, vs := s.run(t)
+		i := slices.IndexFunc(vs, func(v Verdict) bool {
+			return v.DeviceID == "buyer-3-tv" && slices.Contains(v.Reasons, ReasonScatteredHouseholds)
+		})
+		if i < 0 {
+			t.Fatalf("the Brooklyn buyer, the fourth place, was not flagged %s", ReasonScatteredHouseholds)
+		}
+		if e := vs[i].Explanation; !strings.Contains(e, "4 places far apart, among them") {
+			t.Errorf("four places, three named: %q", e)
+		}
+	})
 	t.Run("one person's trip", func(t *testing.T) {
 		s := &script{t: t, acct: "a-2", ua: map[string]string{"laptop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"}}
 		atHome(s, 4)
@@ -1168,8 +1210,8 @@ func TestScatteredStrangers(t *testing.T) {
 }
 
 // TestConcurrencyLowersTheBarForAnAnalyst: with a model that scores
-// every event 0.81, between concurrent_suspected_threshold (0.80) and the
-// suspected threshold (0.8249), a friend's TV and laptop in Malmö that
+// every event 0.81, between the concurrent bar (by default 0.025 below
+// the suspected threshold: 0.7999) and the suspected threshold (0.8249), a friend's TV and laptop in Malmö that
 // stream at the same time as the family in Stockholm go to an analyst;
 // the same two evenings a little later, within travel time of the home
 // but never at once with it, do not, nor does the concurrent friend with
@@ -1191,6 +1233,9 @@ func TestConcurrencyLowersTheBarForAnAnalyst(t *testing.T) {
 	}
 	if l := run(t, 20, Config{}); l != LabelSuspectedSharing {
 		t.Errorf("streaming at the same time as the household: peak %s, want suspected_sharing", l)
+	}
+	if l := run(t, 20, Config{SuspectedThreshold: 0.9, SharingThreshold: 0.95}); l.Flagged() {
+		t.Errorf("suspected_threshold raised to 0.9: peak %s, want the concurrent bar raised with it", l)
 	}
 	if l := run(t, 20, Config{ConcurrentSuspectedThreshold: 0.9}); l.Flagged() {
 		t.Errorf("with concurrent_suspected_threshold 0.9: peak %s, want not flagged", l)

@@ -974,7 +974,8 @@ const (
 // takes the same devices from place to place, and a family's devices
 // meet at its home. A line counts only if it is somebody's or has a TV,
 // tablet or computer on it: a phone alone may be on mobile data, whose
-// addresses GeoIP scatters over the carrier's country. It returns how
+// addresses GeoIP scatters over the carrier's country. A line an analyst
+// vouched for (see Scorer.Teach) never counts. It returns how
 // many it found (0 when fewer than len(spots) lines were in use at all)
 // and puts the first len(spots) in spots.
 func (a *account) scattered(c *components, now int64, spots []int8) int {
@@ -982,7 +983,7 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 	// and then there is nothing to look at.
 	var cand uint32
 	for p := range a.places {
-		if pl := &a.places[p]; pl.used && pl.located && !pl.lodging && !pl.business && now-pl.lastSeen <= scatterWindow {
+		if pl := &a.places[p]; pl.used && pl.located && !pl.lodging && !pl.business && !pl.trusted && now-pl.lastSeen <= scatterWindow {
 			cand |= 1 << uint(p)
 		}
 	}
