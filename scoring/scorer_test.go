@@ -1189,11 +1189,7 @@ func TestScatteredStrangers(t *testing.T) {
 		s.session("phone-b", brooklynHome, evening(3, 23), time.Hour)
 		s.session("laptop", brooklynHome, evening(4, 1), time.Hour)
 		_, vs := s.run(t)
-		for _, v := range vs {
-			if slices.Contains(v.Reasons, ReasonScatteredHouseholds) {
-				t.Fatalf("%s %s: one person's devices moving together flagged %s", v.Time.Format("01-02 15:04"), v.DeviceID, ReasonScatteredHouseholds)
-			}
-		}
+		noScatter(t, vs, "one person's devices moving together")
 	})
 	t.Run("phones on mobile data", func(t *testing.T) {
 		s := &script{t: t, acct: "a-3", ua: map[string]string{"phone-b": phoneUA, "phone-c": phoneUA}}
@@ -1201,12 +1197,18 @@ func TestScatteredStrangers(t *testing.T) {
 		s.session("phone-b", malmoFriend, evening(1, 20), time.Hour)
 		s.session("phone-c", brooklynHome, evening(2, 1), time.Hour)
 		_, vs := s.run(t)
-		for _, v := range vs {
-			if slices.Contains(v.Reasons, ReasonScatteredHouseholds) {
-				t.Fatalf("%s %s: two phones, each on one line, flagged %s", v.Time.Format("01-02 15:04"), v.DeviceID, ReasonScatteredHouseholds)
-			}
-		}
+		noScatter(t, vs, "two phones, each on one line")
 	})
+}
+
+// noScatter fails when any verdict in vs gives ReasonScatteredHouseholds.
+func noScatter(t *testing.T, vs []Verdict, what string) {
+	t.Helper()
+	for _, v := range vs {
+		if slices.Contains(v.Reasons, ReasonScatteredHouseholds) {
+			t.Fatalf("%s %s: %s flagged %s", v.Time.Format("01-02 15:04"), v.DeviceID, what, ReasonScatteredHouseholds)
+		}
+	}
 }
 
 // TestConcurrencyLowersTheBarForAnAnalyst: with a model that scores

@@ -996,7 +996,7 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 			at[e.dev] |= 1 << uint(e.place)
 		}
 	}
-	var picked [maxPlaces]int
+	var picked [maxPlaces]int8
 	n := 0
 	for m := cand; m != 0; m &= m - 1 {
 		p := bits.TrailingZeros32(m)
@@ -1020,12 +1020,10 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 			far = far && !near(pl, &a.places[q], scatterKM)
 		}
 		if far {
-			if n < len(spots) {
-				spots[n] = int8(p)
-			}
-			picked[n] = p
+			picked[n] = int8(p)
 			n++
 		}
 	}
+	copy(spots, picked[:n])
 	return n
 }
