@@ -748,6 +748,42 @@ func TestFriendLineOnTheOwnersRenumberedISP(t *testing.T) {
 	}
 }
 
+// Without a TV to tell a home from a hop in a carrier's pool, the owner's
+// home line is still a home: two devices or more on one address for a
+// week or longer. Its weeks of use do not count against a friend's line
+// on the same ISP. One phone alone on an address every day may be on a
+// carrier's shared range, so that address still counts.
+func TestFriendLineBesideASettledHomeOnTheSameISP(t *testing.T) {
+	build := func(homeDevices ...string) Label {
+		loc := testLocator()
+		uppsala := []netip.Prefix{netip.MustParsePrefix("81.229.40.0/24"), netip.MustParsePrefix("81.229.41.0/24")}
+		for _, n := range uppsala {
+			loc[n] = enrich.Location{Kind: enrich.KindPublic, City: "Uppsala", Country: "SE", Lat: 59.86, Lon: 17.64, HasCoords: true, AccuracyKM: 20, ASN: 3301}
+		}
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: loc}} // no user agents: no device is known to be a TV
+		for d := 0; d < 21; d++ {
+			for i, dev := range homeDevices {
+				s.session(dev, stockholmHome, evening(d, 19+i), time.Hour)
+			}
+		}
+		s.session("phone-a", uppsala[0], evening(4, 12), time.Hour) // the owner's phone on other lines of the ISP
+		s.session("phone-a", uppsala[1], evening(9, 12), time.Hour)
+		for d := 11; d < 21; d += 2 { // from day 11, a friend on the same ISP in the same city
+			s.session("friend-laptop", neighbour, evening(d, 19), 2*time.Hour)
+			s.session("friend-phone", neighbour, evening(d, 20), time.Hour)
+		}
+		_, vs := s.run(t)
+		l, _ := peak(vs)
+		return l
+	}
+	if got := build("laptop", "phone-a"); got < LabelSuspectedSharing {
+		t.Errorf("a friend's line beside a home of two devices on one address: peak %s, want suspected_sharing or higher", got)
+	}
+	if got := build("phone-a"); got >= LabelSuspectedSharing {
+		t.Errorf("a friend's line beside a single phone's address: peak %s, want below suspected_sharing", got)
+	}
+}
+
 // A place apart from home for weeks (a second home with devices of its
 // own, every weekend) still goes to an analyst once its score reaches the
 // sharing threshold; a stay of five days in a row apart from home does

@@ -781,10 +781,10 @@ func (a *account) dynamic(c *components, p int) bool {
 
 // networkUse counts the account's lines of place p's ISP (same ASN and IP
 // family; a renumbered line counts once) and their total days of use,
-// leaving out the days of lines a TV streams on (p's own excepted). Those
-// are homes, not hops through a carrier's pool: the owner's home renumbered
-// for weeks must not make a friend's line on the same ISP look like one
-// more address of the pool.
+// leaving out the days of lines a TV streams on and of settled lines (see
+// settledDays), p's own excepted. Those are homes, not hops through a
+// carrier's pool: the owner's home used for weeks must not make a
+// friend's line on the same ISP look like one more address of the pool.
 func (a *account) networkUse(c *components, p int) (n, total int) {
 	pl := &a.places[p]
 	for i := range a.places {
@@ -792,7 +792,8 @@ func (a *account) networkUse(c *components, p int) (n, total int) {
 			if c.lineOf(i) == i {
 				n++
 			}
-			if i == p || c.tvLines&(1<<uint(c.lineOf(i))) == 0 {
+			r := c.lineOf(i)
+			if r == c.lineOf(p) || (c.tvLines&(1<<uint(r)) == 0 && !(a.places[i].somebodys() && popcount(c.lineDays[r]) >= settledDays)) {
 				total += a.places[i].days.total()
 			}
 		}
@@ -803,6 +804,14 @@ func (a *account) networkUse(c *components, p int) (n, total int) {
 // dynamicNetworks is how many distinct lines of one ISP an account must use
 // before the ISP counts as one its devices hop around in.
 const dynamicNetworks = 4
+
+// settledDays: a line that two devices or more share (place.somebodys)
+// and that is in use on this many days of the window is a home, TV or
+// not, and networkUse leaves its days out like a TV's. Measured on the
+// independent generators, whose devices mostly send no user agent: a
+// friend on the owner's ISP, renumbered at every visit, was taken for a
+// hop through a carrier's pool because the owner's home outweighed it.
+const settledDays = 7
 
 // dualStackSlackKM is how far apart, beyond both accuracy radii, an IPv4
 // and an IPv6 network of one ISP may geolocate and still be taken for one
