@@ -784,6 +784,85 @@ func TestFriendLineBesideASettledHomeOnTheSameISP(t *testing.T) {
 	}
 }
 
+// A friend whose ISP hands each device a new IPv6 prefix at every visit
+// leaves no address used twice, but the friend's devices come back, visit
+// after visit, to one GeoIP spot of one ISP and are never seen anywhere
+// else: a home. Two phones in a carrier's pool, at one spot too, get
+// several addresses a day each: no home.
+func TestFriendRenumberedAtEveryVisit(t *testing.T) {
+	build := func(perDay int) Label {
+		loc := testLocator()
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: loc}} // no user agents
+		for d := 0; d < 21; d++ {
+			s.session("laptop", stockholmHome, evening(d, 19), 2*time.Hour)
+			s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+		}
+		n := 0
+		for d := 7; d < 21; d += 2 {
+			for i, dev := range []string{"friend-laptop", "friend-phone"} {
+				for k := 0; k < perDay; k++ {
+					n++
+					pfx := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x2a, 0x02, 0x0a, 0x00, byte(n >> 8), byte(n)}), 56)
+					loc[pfx] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.60, Lon: 13.00, HasCoords: true, AccuracyKM: 10, ASN: 2119}
+					s.session(dev, pfx, evening(d, 19+i).Add(time.Duration(k)*40*time.Minute), 30*time.Minute)
+				}
+			}
+		}
+		_, vs := s.run(t)
+		l, _ := peak(vs)
+		return l
+	}
+	if got := build(1); got < LabelSuspectedSharing {
+		t.Errorf("a friend's two devices in Malmö, a new prefix each at every visit: peak %s, want suspected_sharing or higher", got)
+	}
+	if got := build(3); got >= LabelSuspectedSharing {
+		t.Errorf("two phones in a carrier's pool in Malmö, three prefixes a day each: peak %s, want below suspected_sharing", got)
+	}
+	// A household whose ISP hands it a new prefix every day, and the
+	// tablet one of its own on some days, streaming beside the others:
+	// its addresses join the household's line, not a second home.
+	loc := testLocator()
+	s := &script{t: t, acct: "a-2", opts: Options{Locator: loc}}
+	n := 0
+	prefix := func() netip.Prefix {
+		n++
+		pfx := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x03, 0x00, 0x4a, byte(n >> 8), byte(n)}), 56)
+		loc[pfx] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 20, ASN: 3320}
+		return pfx
+	}
+	for d := 0; d < 21; d++ {
+		home := prefix()
+		s.session("laptop", home, evening(d, 19), 2*time.Hour)
+		s.session("phone-a", home, evening(d, 20), time.Hour)
+		tablet := home
+		if d%3 == 0 {
+			tablet = prefix()
+		}
+		s.session("tablet", tablet, evening(d, 19), time.Hour)
+	}
+	_, vs := s.run(t)
+	if got, sc := peak(vs); got >= LabelSuspectedSharing {
+		t.Errorf("a household renumbered every day, its tablet on prefixes of its own: peak %s (score %.3f), want below suspected_sharing", got, sc)
+	}
+	// Two households on that ISP in one town, each renumbered every day,
+	// streaming at the same time: two home lines, never joined into one.
+	s = &script{t: t, acct: "a-3", opts: Options{Locator: loc}}
+	for d := 0; d < 21; d++ {
+		home := prefix()
+		s.session("laptop", home, evening(d, 19), 2*time.Hour)
+		s.session("phone-a", home, evening(d, 20), time.Hour)
+		if d >= 7 && d%2 == 1 {
+			friend := prefix()
+			s.session("friend-laptop", friend, evening(d, 19), 2*time.Hour)
+			s.session("friend-phone", friend, evening(d, 20), time.Hour)
+		}
+	}
+	_, vs = s.run(t)
+	if got, sc := peak(vs); got < LabelSuspectedSharing {
+		t.Errorf("a friend's household renumbered at every visit beside the owner's, on one ISP in one town: peak %s (score %.3f), want suspected_sharing or higher", got, sc)
+	}
+}
+
 // A place apart from home for weeks (a second home with devices of its
 // own, every weekend) still goes to an analyst once its score reaches the
 // sharing threshold; a stay of five days in a row apart from home does

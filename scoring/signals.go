@@ -228,6 +228,38 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 	}
 	shared |= desk &^ scattered
+	// A spot several devices of one ISP stream from, each on renumbered
+	// addresses of its own and nowhere else (a friend's home whose ISP
+	// hands every visit, or every device, a new address or IPv6 prefix),
+	// is one home line: the devices' chains of addresses are joined. When
+	// one of those chains is a home line already (devices share its
+	// addresses) they are left as they are: a phone's own chain beside a
+	// household renumbered every day is no second home.
+	var done uint32
+	for q := range a.places {
+		if b := uint32(1) << uint(root[q]); int(c.line[q]) == q || done&(1<<uint(q)) != 0 || (shared|scattered)&b != 0 {
+			continue // a home line already (see below), or not one spot
+		}
+		devs, spot := a.spotDevices(q, today)
+		done |= spot
+		if popcount32(devs) < 2 {
+			continue
+		}
+		homes := false
+		for m := spot; m != 0; m &= m - 1 {
+			homes = homes || shared&(1<<uint(root[bits.TrailingZeros32(m)])) != 0
+		}
+		if homes {
+			continue
+		}
+		r := root[bits.TrailingZeros32(spot)]
+		for m := spot; m != 0; m &= m - 1 {
+			if p := bits.TrailingZeros32(m); scattered&(1<<uint(root[p])) == 0 && a.places[p].devs&^devs == 0 {
+				root[p] = r
+			}
+		}
+		shared |= 1 << uint(r)
+	}
 	for q := range a.places {
 		r := int(root[q])
 		if shared&(1<<uint(r)) == 0 {
@@ -243,6 +275,46 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 	}
 	return chained
+}
+
+// spotDevices returns the devices seen on renumbered addresses (one with
+// a predecessor, or one that is a predecessor) of place q's ISP and IP
+// family placed at q's spot (see sameSpot), and on no line elsewhere,
+// with those addresses.
+func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
+	pq := &a.places[q]
+	var at, chained uint32
+	for i := range a.places {
+		p := &a.places[i]
+		if p.used && p.asn == pq.asn && p.v6 == pq.v6 && sameSpot(p, pq) {
+			at |= 1 << uint(i)
+			if p.prev != 0 {
+				chained |= 1<<uint(i) | 1<<uint(p.prev-1)
+			}
+		}
+	}
+	chained &= at
+	var devs, elsewhere uint32
+	var addrs [maxDevices]uint8
+	var days [maxDevices]uint64
+	for _, e := range a.edges {
+		switch {
+		case chained&(1<<uint(e.place)) != 0:
+			devs |= 1 << uint(e.dev)
+			addrs[e.dev]++
+			days[e.dev] |= e.days.window(today, 64)
+		case at&(1<<uint(e.place)) == 0:
+			elsewhere |= 1 << uint(e.dev)
+		}
+	}
+	// A device at home gets about one new address a day, however its
+	// ISP renumbers; a phone in a carrier's pool gets several.
+	for m := devs; m != 0; m &= m - 1 {
+		if d := bits.TrailingZeros32(m); 2*int(addrs[d]) > 3*popcount(days[d]) {
+			devs &^= 1 << uint(d)
+		}
+	}
+	return devs &^ elsewhere, chained
 }
 
 // pairDualStack joins in c the IPv4 and IPv6 sides of dual-stack home
