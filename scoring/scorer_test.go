@@ -861,6 +861,55 @@ func TestFriendRenumberedAtEveryVisit(t *testing.T) {
 	if got, sc := peak(vs); got < LabelSuspectedSharing {
 		t.Errorf("a friend's household renumbered at every visit beside the owner's, on one ISP in one town: peak %s (score %.3f), want suspected_sharing or higher", got, sc)
 	}
+	// Two of the family's phones on mobile data only, in the home town,
+	// a new address at each session: the family's, not a second home.
+	// (Found by a review: the first version of the rule flagged it.)
+	s = &script{t: t, acct: "a-4", opts: Options{Locator: loc}}
+	for d := 0; d < 21; d++ {
+		s.session("laptop", stockholmHome, evening(d, 19), 2*time.Hour)
+		s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+		for i, kid := range []string{"phone-b", "phone-c"} {
+			n++
+			pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{90, 225, byte(n), 0}), 24)
+			loc[pfx] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 50, ASN: 1257}
+			s.session(kid, pfx, evening(d, 15+i), time.Hour)
+		}
+	}
+	_, vs = s.run(t)
+	if got, sc := peak(vs); got >= LabelSuspectedSharing {
+		t.Errorf("two of the family's phones on mobile data in the home town: peak %s (score %.3f), want below suspected_sharing", got, sc)
+	}
+	// The owner's phone on that ISP at the friend's spot on two days, before
+	// the friend appears: its chain is not the friend's home line, and does
+	// not tie the friend to the owner. (Found by the same review.)
+	for _, first := range []bool{false, true} {
+		s = &script{t: t, acct: "a-5", opts: Options{Locator: loc}}
+		malmo := func() netip.Prefix {
+			n++
+			pfx := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x2a, 0x02, 0x0a, 0x00, byte(n >> 8), byte(n)}), 56)
+			loc[pfx] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.60, Lon: 13.00, HasCoords: true, AccuracyKM: 10, ASN: 2119}
+			return pfx
+		}
+		for d := 0; d < 21; d++ {
+			s.session("laptop", stockholmHome, evening(d, 19), 2*time.Hour)
+			s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+		}
+		visit := []int{16, 18}
+		if first {
+			visit = []int{8, 10}
+		}
+		for _, d := range visit {
+			s.session("phone-a", malmo(), evening(d, 12), time.Hour)
+		}
+		for d := 11; d < 21; d += 2 {
+			s.session("friend-laptop", malmo(), evening(d, 19), 30*time.Minute)
+			s.session("friend-phone", malmo(), evening(d, 20), 30*time.Minute)
+		}
+		_, vs = s.run(t)
+		if got, sc := peak(vs); got < LabelSuspectedSharing {
+			t.Errorf("the owner's phone at the friend's spot (before the friend: %v): peak %s (score %.3f), want suspected_sharing or higher", first, got, sc)
+		}
+	}
 }
 
 // A place apart from home for weeks (a second home with devices of its

@@ -231,32 +231,56 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 	// A spot several devices of one ISP stream from, each on renumbered
 	// addresses of its own and nowhere else (a friend's home whose ISP
 	// hands every visit, or every device, a new address or IPv6 prefix),
-	// is one home line: the devices' chains of addresses are joined. When
-	// one of those chains is a home line already (devices share its
-	// addresses) they are left as they are: a phone's own chain beside a
-	// household renumbered every day is no second home.
+	// is one home line: the devices' chains of addresses are joined.
+	// Left as they are: a spot where a chain is a home line already
+	// (devices share its addresses; a phone's own chain beside a household
+	// renumbered every day is no second home), and a spot in the area of
+	// a home line of the account (the family's phones on mobile data in
+	// the home town, each session on a new address).
 	var done uint32
 	for q := range a.places {
 		if b := uint32(1) << uint(root[q]); int(c.line[q]) == q || done&(1<<uint(q)) != 0 || (shared|scattered)&b != 0 {
-			continue // a home line already (see below), or not one spot
+			continue // no predecessor, already looked at, a home line, or a chain across towns
 		}
 		devs, spot := a.spotDevices(q, today)
 		done |= spot
-		if popcount32(devs) < 2 {
+		if popcount32(devs) < 2 || a.nearHomeLine(q, shared, &root) {
 			continue
 		}
-		homes := false
-		for m := spot; m != 0; m &= m - 1 {
-			homes = homes || shared&(1<<uint(root[bits.TrailingZeros32(m)])) != 0
-		}
-		if homes {
-			continue
-		}
-		r := root[bits.TrailingZeros32(spot)]
-		for m := spot; m != 0; m &= m - 1 {
-			if p := bits.TrailingZeros32(m); scattered&(1<<uint(root[p])) == 0 && a.places[p].devs&^devs == 0 {
-				root[p] = r
+		// Join whole chains only, each at the spot and used by those
+		// devices alone: a chain that also holds a pool phone, a device
+		// seen elsewhere, or addresses elsewhere stays as it is.
+		var join, keep, homes uint32
+		for i := range a.places {
+			b := uint32(1) << uint(root[i])
+			if spot&(1<<uint(i)) != 0 && scattered&b == 0 && a.places[i].devs&^devs == 0 {
+				join |= 1 << uint(i)
+			} else {
+				keep |= b
 			}
+			if spot&(1<<uint(i)) != 0 && shared&b != 0 {
+				homes |= b
+			}
+		}
+		if homes != 0 {
+			continue
+		}
+		var joined uint32
+		for m := join; m != 0; m &= m - 1 {
+			if p := bits.TrailingZeros32(m); keep&(1<<uint(root[p])) == 0 {
+				joined |= 1 << uint(p)
+			}
+		}
+		var jdevs uint32
+		for m := joined; m != 0; m &= m - 1 {
+			jdevs |= a.places[bits.TrailingZeros32(m)].devs
+		}
+		if popcount32(jdevs) < 2 {
+			continue
+		}
+		r := root[bits.TrailingZeros32(joined)]
+		for m := joined; m != 0; m &= m - 1 {
+			root[bits.TrailingZeros32(m)] = r
 		}
 		shared |= 1 << uint(r)
 	}
@@ -277,10 +301,23 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 	return chained
 }
 
-// spotDevices returns the devices seen on renumbered addresses (one with
-// a predecessor, or one that is a predecessor) of place q's ISP and IP
+// nearHomeLine reports whether place q is within sameAreaKM (beyond both
+// radii) of a located place on a home line (shared, by root) of the
+// account.
+func (a *account) nearHomeLine(q int, shared uint32, root *[maxPlaces]int8) bool {
+	for p := range a.places {
+		if pl := &a.places[p]; p != q && pl.used && pl.located && shared&(1<<uint(root[p])) != 0 && near(pl, &a.places[q], sameAreaKM) {
+			return true
+		}
+	}
+	return false
+}
+
+// spotDevices returns the devices seen on addresses linked to a
+// predecessor, or that are one (place.prev), of place q's ISP and IP
 // family placed at q's spot (see sameSpot), and on no line elsewhere,
 // with those addresses.
+
 func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 	pq := &a.places[q]
 	var at, chained uint32
@@ -877,9 +914,11 @@ func (a *account) networkUse(c *components, p int) (n, total int) {
 // before the ISP counts as one its devices hop around in.
 const dynamicNetworks = 4
 
-// settledDays: a line that two devices or more share (place.somebodys)
-// and that is in use on this many days of the window is a home, TV or
-// not, and networkUse leaves its days out like a TV's. Measured on the
+// settledDays: an address that two devices or more share
+// (place.somebodys), on a line in use on this many days of the window, is
+// a home's, TV or not, and networkUse leaves its days out like a TV
+// line's. (The test is per address: the other addresses of a renumbered
+// line, each used by one device, still count.) Measured on the
 // independent generators, whose devices mostly send no user agent: a
 // friend on the owner's ISP, renumbered at every visit, was taken for a
 // hop through a carrier's pool because the owner's home outweighed it.
