@@ -232,11 +232,10 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 	// addresses of its own and nowhere else (a friend's home whose ISP
 	// hands every visit, or every device, a new address or IPv6 prefix),
 	// is one home line: the devices' chains of addresses are joined.
-	// Left as they are: a spot where a chain is a home line already
-	// (devices share its addresses; a phone's own chain beside a household
-	// renumbered every day is no second home), and a spot in the area of
-	// a home line of the account (the family's phones on mobile data in
-	// the home town, each session on a new address).
+	// Left as they are: a spot in the area of a home line of the account
+	// (the family's phones on mobile data in the home town, each session
+	// on a new address; a tablet's own prefixes beside a household
+	// renumbered every day).
 	var done uint32
 	for q := range a.places {
 		if b := uint32(1) << uint(root[q]); int(c.line[q]) == q || done&(1<<uint(q)) != 0 || (shared|scattered)&b != 0 {
@@ -250,7 +249,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		// Join whole chains only, each at the spot and used by those
 		// devices alone: a chain that also holds a pool phone, a device
 		// seen elsewhere, or addresses elsewhere stays as it is.
-		var join, keep, homes uint32
+		var join, keep uint32
 		for i := range a.places {
 			b := uint32(1) << uint(root[i])
 			if spot&(1<<uint(i)) != 0 && scattered&b == 0 && a.places[i].devs&^devs == 0 {
@@ -258,12 +257,6 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 			} else {
 				keep |= b
 			}
-			if spot&(1<<uint(i)) != 0 && shared&b != 0 {
-				homes |= b
-			}
-		}
-		if homes != 0 {
-			continue
 		}
 		var joined uint32
 		for m := join; m != 0; m &= m - 1 {
