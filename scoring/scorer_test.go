@@ -790,6 +790,21 @@ func TestFriendLineBesideASettledHomeOnTheSameISP(t *testing.T) {
 // else: a home. Two phones in a carrier's pool, at one spot too, get
 // several addresses a day each: no home.
 func TestFriendRenumberedAtEveryVisit(t *testing.T) {
+	// addresses hands out new IPv6 /56s, each placed by loc at where.
+	type addresses struct {
+		loc   fakeLocator
+		n     *int
+		pre   [4]byte
+		where enrich.Location
+	}
+	next := func(a addresses) netip.Prefix {
+		*a.n++
+		b := [16]byte{a.pre[0], a.pre[1], a.pre[2], a.pre[3], byte(*a.n >> 8), byte(*a.n)}
+		pfx := netip.PrefixFrom(netip.AddrFrom16(b), 56)
+		a.loc[pfx] = a.where
+		return pfx
+	}
+	malmoISP := enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.60, Lon: 13.00, HasCoords: true, AccuracyKM: 10, ASN: 2119}
 	build := func(perDay int) Label {
 		loc := testLocator()
 		s := &script{t: t, acct: "a-1", opts: Options{Locator: loc}} // no user agents
@@ -798,13 +813,11 @@ func TestFriendRenumberedAtEveryVisit(t *testing.T) {
 			s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
 		}
 		n := 0
+		friend := addresses{loc, &n, [4]byte{0x2a, 0x02, 0x0a, 0x00}, malmoISP}
 		for d := 7; d < 21; d += 2 {
 			for i, dev := range []string{"friend-laptop", "friend-phone"} {
 				for k := 0; k < perDay; k++ {
-					n++
-					pfx := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x2a, 0x02, 0x0a, 0x00, byte(n >> 8), byte(n)}), 56)
-					loc[pfx] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.60, Lon: 13.00, HasCoords: true, AccuracyKM: 10, ASN: 2119}
-					s.session(dev, pfx, evening(d, 19+i).Add(time.Duration(k)*40*time.Minute), 30*time.Minute)
+					s.session(dev, next(friend), evening(d, 19+i).Add(time.Duration(k)*40*time.Minute), 30*time.Minute)
 				}
 			}
 		}
@@ -824,12 +837,8 @@ func TestFriendRenumberedAtEveryVisit(t *testing.T) {
 	loc := testLocator()
 	s := &script{t: t, acct: "a-2", opts: Options{Locator: loc}}
 	n := 0
-	prefix := func() netip.Prefix {
-		n++
-		pfx := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x03, 0x00, 0x4a, byte(n >> 8), byte(n)}), 56)
-		loc[pfx] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 20, ASN: 3320}
-		return pfx
-	}
+	stockholmISP := addresses{loc, &n, [4]byte{0x20, 0x03, 0x00, 0x4a}, enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 20, ASN: 3320}}
+	prefix := func() netip.Prefix { return next(stockholmISP) }
 	for d := 0; d < 21; d++ {
 		home := prefix()
 		s.session("laptop", home, evening(d, 19), 2*time.Hour)
@@ -884,12 +893,7 @@ func TestFriendRenumberedAtEveryVisit(t *testing.T) {
 	// not tie the friend to the owner. (Found by the same review.)
 	for _, first := range []bool{false, true} {
 		s = &script{t: t, acct: "a-5", opts: Options{Locator: loc}}
-		malmo := func() netip.Prefix {
-			n++
-			pfx := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x2a, 0x02, 0x0a, 0x00, byte(n >> 8), byte(n)}), 56)
-			loc[pfx] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.60, Lon: 13.00, HasCoords: true, AccuracyKM: 10, ASN: 2119}
-			return pfx
-		}
+		malmo := func() netip.Prefix { return next(addresses{loc, &n, [4]byte{0x2a, 0x02, 0x0a, 0x00}, malmoISP}) }
 		for d := 0; d < 21; d++ {
 			s.session("laptop", stockholmHome, evening(d, 19), 2*time.Hour)
 			s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
