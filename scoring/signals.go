@@ -258,15 +258,12 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 				keep |= b
 			}
 		}
-		var joined uint32
+		var joined, jdevs uint32
 		for m := join; m != 0; m &= m - 1 {
 			if p := bits.TrailingZeros32(m); keep&(1<<uint(root[p])) == 0 {
 				joined |= 1 << uint(p)
+				jdevs |= a.places[p].devs
 			}
-		}
-		var jdevs uint32
-		for m := joined; m != 0; m &= m - 1 {
-			jdevs |= a.places[bits.TrailingZeros32(m)].devs
 		}
 		if popcount32(jdevs) < 2 {
 			continue
