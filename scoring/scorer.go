@@ -567,7 +567,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			e.foreignDays = n
 			e.foreignSpan = span
 			e.foreignHome = h.home
-			e.foreignDevs = popcount32(h.devices)
+			e.foreignDevs = a.devicesAt(h, &hs[0])
 		}
 	}
 	e.conflictDays = popcount(conflictBits)

@@ -1417,3 +1417,29 @@ func TestConcurrencyLowersTheBarForAnAnalyst(t *testing.T) {
 		t.Errorf("the family alone: peak %s, want not flagged", l)
 	}
 }
+
+// TestExplanationCountsVisitorsAtAPlace: a line in Malmö used on six
+// evenings, each time by a device seen nowhere else and only that once,
+// while the family streams at home. No device belongs to that line's
+// household (a one-evening visit ties a device to a line only for a
+// while), but the explanation names the devices that streamed there.
+func TestExplanationCountsVisitorsAtAPlace(t *testing.T) {
+	s := &script{t: t, acct: "a-1"}
+	atHome(s, 28)
+	for i, d := range []int{3, 6, 9, 12, 15, 18} {
+		s.session(fmt.Sprintf("visitor-%d", i), malmoFriend, evening(d, 20), time.Hour)
+	}
+	_, vs := s.run(t)
+	named := false
+	for _, v := range vs {
+		if strings.Contains(v.Explanation, "Malmö") {
+			named = true
+		}
+		if strings.Contains(v.Explanation, " 0 devices") || strings.HasPrefix(v.Explanation, "0 devices") {
+			t.Fatalf("%s %s: %q", v.Time.Format("01-02 15:04"), v.Verdict, v.Explanation)
+		}
+	}
+	if !named {
+		t.Errorf("no explanation names the line in Malmö")
+	}
+}

@@ -1137,3 +1137,15 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 	copy(spots, picked[:n])
 	return n
 }
+
+// devicesAt counts the devices the explanation names for household h:
+// its own, and the others that streamed at its places, except the
+// primary household's. A line that only visitors used on one day each
+// is a household of places with no device of its own.
+func (a *account) devicesAt(h, primary *household) int {
+	seen := h.devices
+	for m := h.places; m != 0; m &= m - 1 {
+		seen |= a.places[bits.TrailingZeros32(m)].devs
+	}
+	return popcount32(seen &^ primary.devices)
+}
