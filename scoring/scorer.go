@@ -552,13 +552,12 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 	const last14 = 1<<14 - 1
 	for i := 1; i < len(hs); i++ {
 		h := &hs[i]
-		if !h.anchored || h.activeDays == 0 || h.explained {
+		if !qualifies(h) {
 			continue
 		}
 		conflictBits |= h.conflicts & last14
 		e.recent = e.recent || h.activeDays&(1<<recentDays-1) != 0
 		sameDays |= h.reach & hs[0].reach
-		e.foreign++
 		foreignDevices += popcount32(h.devices)
 		// Persistence is a home's: the span of its lines in one area, so
 		// stays in one city after another do not add up to a home.
@@ -570,6 +569,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			e.foreignDevs = a.devicesAt(h, &hs[0])
 		}
 	}
+	e.foreign = a.separateHouseholds(hs, day)
 	e.conflictDays = popcount(conflictBits)
 	e.apart = e.foreign > 0 && sameDays == 0 && e.conflictDays == 0 && !obs.conflict
 	x[0] = math.Log1p(float64(e.conflictDays))

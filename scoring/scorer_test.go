@@ -1418,6 +1418,46 @@ func TestConcurrencyLowersTheBarForAnAnalyst(t *testing.T) {
 	}
 }
 
+// TestOneTripIsNotTwoHouseholds: the owner is away from the first day we
+// see the account. In Göteborg they watch on the hotel's TV on a few
+// evenings (the phone streams there once, at the end of the stay); then
+// the phone goes on to Oslo for two weeks. The family streams at home in Stockholm all
+// along. The two stays have devices of their own, so each is a household,
+// but the phone went from one to the other: one person travelling, not
+// two strangers using the account. Two friends' households elsewhere,
+// each on its own devices, still count as two.
+func TestOneTripIsNotTwoHouseholds(t *testing.T) {
+	s := &script{t: t, acct: "a-1"}
+	atHome(s, 28)
+	for _, d := range []int{1, 2, 3, 9, 11} {
+		s.session("hotel-tv", goteborgHotel, evening(d, 20), 2*time.Hour)
+	}
+	s.session("owner-phone", goteborgHotel, evening(11, 21), time.Hour)
+	for _, d := range []int{17, 19, 24, 25} {
+		s.session("owner-phone", osloHotel, evening(d, 20), time.Hour)
+	}
+	_, vs := s.run(t)
+	for _, v := range vs {
+		if slices.Contains(v.Reasons, ReasonManyHouseholds) {
+			t.Fatalf("%s %s: %q: one trip counted as several households", v.Time.Format("01-02 15:04"), v.Verdict, v.Explanation)
+		}
+	}
+	if l, sc := peak(vs); l == LabelSharing {
+		t.Errorf("one trip in two stays: peak %s (score %.3f), want below sharing", l, sc)
+	}
+
+	s = &script{t: t, acct: "a-2"}
+	atHome(s, 28)
+	for d := 0; d < 28; d++ {
+		s.session("friend-tv", goteborgHotel, evening(d, 20), 2*time.Hour)
+		s.session("other-tv", osloHotel, evening(d, 20), 2*time.Hour)
+	}
+	_, vs = s.run(t)
+	if !slices.ContainsFunc(vs, func(v Verdict) bool { return slices.Contains(v.Reasons, ReasonManyHouseholds) }) {
+		t.Errorf("two households elsewhere on devices of their own: never %s", ReasonManyHouseholds)
+	}
+}
+
 // TestExplanationCountsVisitorsAtAPlace: a line in Malmö used on six
 // evenings, each time by a device seen nowhere else and only that once,
 // while the family streams at home. No device belongs to that line's

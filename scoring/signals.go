@@ -1138,6 +1138,69 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 	return n
 }
 
+// separateHouseholds counts the other households that count as evidence
+// (see qualifies) and are not tied to one another by a device. A device
+// seen at two of them, even on one day, is one person going from one to
+// the other: a traveller whose phone went from a hotel in one city to a
+// flat in another, each stay with a device of its own (a hotel TV). Their
+// households stay apart (a one-day visit links places only for a while;
+// see households), but they are one trip, not two strangers. A reseller's
+// buyers share no device.
+func (a *account) separateHouseholds(hs []household, today int32) int {
+	const most = maxDevices + maxPlaces // households are components of both
+	var group [most]int8                // union-find over household indices
+	var ofPlace [maxPlaces]int8         // qualifying household of each place, or -1
+	var ofDev [maxDevices]int8          // qualifying household of each device, or -1
+	for i := range ofPlace {
+		ofPlace[i] = -1
+	}
+	for i := range ofDev {
+		ofDev[i] = -1
+	}
+	n := 0
+	for i := 1; i < len(hs) && i < most; i++ {
+		group[i] = int8(i)
+		if !qualifies(&hs[i]) {
+			continue
+		}
+		n++
+		for m := hs[i].places; m != 0; m &= m - 1 {
+			ofPlace[bits.TrailingZeros32(m)] = int8(i)
+		}
+		for m := hs[i].devices; m != 0; m &= m - 1 {
+			ofDev[bits.TrailingZeros32(m)] = int8(i)
+		}
+	}
+	if n < 2 {
+		return n
+	}
+	find := func(x int8) int8 {
+		for group[x] != x {
+			group[x] = group[group[x]]
+			x = group[x]
+		}
+		return x
+	}
+	for _, e := range a.edges {
+		x, y := ofDev[e.dev], ofPlace[e.place]
+		if x < 0 || y < 0 || x == y || e.days.window(today, 28) == 0 {
+			continue
+		}
+		if rx, ry := find(x), find(y); rx != ry {
+			group[rx] = ry
+			n--
+		}
+	}
+	return n
+}
+
+// qualifies reports whether h counts as another household in the
+// evidence: a persistent home, active in the window, not explained as
+// the owner's away from home.
+func qualifies(h *household) bool {
+	return h.anchored && h.activeDays != 0 && !h.explained
+}
+
 // devicesAt counts the devices the explanation names for household h:
 // its own, and the others that streamed at its places, except the
 // primary household's. A line that only visitors used on one day each
