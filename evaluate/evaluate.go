@@ -85,6 +85,15 @@ type Detector struct {
 	// summaries' warm-up ended: they count for recall, not for
 	// time-to-detect (the scorer did not record when it first saw them).
 	WarmupStarts int
+	// SettledSharing is the share of sharing accounts flagged sharing
+	// among the SettledCount whose account has SettledDays or more of
+	// data after sharing began. No target: a sharing verdict waits until
+	// another household has lasted longer than a trip
+	// (scoring.Config.SharingMinSpanDays), so a friend who started in the
+	// last days of the data cannot be called sharing yet by design; this
+	// figure shows the rest.
+	SettledSharing float64
+	SettledCount   int
 	// BeforeData counts sharing accounts whose sharing began before the
 	// account's first event (a label from outside the data): their
 	// time-to-detect counts from that first event, the earliest moment
@@ -142,7 +151,13 @@ type tally struct {
 	sharing, sharingS, sharingF int
 	ttd                         []float64
 	early, warm, before         int
+	settled, settledS           int
 }
+
+// SettledDays is how much data after sharing began makes a sharer count
+// for Detector.SettledSharing: two weeks, longer than the 12 days a
+// sharing verdict waits for by default.
+const SettledDays = 14
 
 // add counts one account, first flagged at first (nil: never). s is its
 // summary, nil when it had no events: its warm-up end and first event
@@ -182,6 +197,18 @@ func (t *tally) add(l Label, sharing, flagged bool, first *time.Time, s *scoring
 	t.sharing++
 	if sharing {
 		t.sharingS++
+	}
+	if s != nil && l.SharingStart != nil {
+		from := *l.SharingStart
+		if from.Before(s.FirstSeen) {
+			from = s.FirstSeen // a label from before the data
+		}
+		if !s.LastSeen.Before(from.Add(SettledDays * 24 * time.Hour)) {
+			t.settled++
+			if sharing {
+				t.settledS++
+			}
+		}
 	}
 	warm := s != nil && s.CountedFrom != nil && l.SharingStart != nil && l.SharingStart.Before(*s.CountedFrom)
 	if warm {
@@ -225,6 +252,8 @@ func (t *tally) result() Detector {
 		EarlyFlags:       t.early,
 		WarmupStarts:     t.warm,
 		BeforeData:       t.before,
+		SettledSharing:   frac(t.settledS, t.settled),
+		SettledCount:     t.settled,
 	}
 	if len(t.ttd) > 0 {
 		sort.Float64s(t.ttd)
@@ -294,6 +323,7 @@ func (r Report) Write(w io.Writer, scenarioOrder []string) error {
 	row("travellers flagged sharing", "<= 1%", m.TravellerSharing, b.TravellerSharing)
 	row("honest accounts flagged >= suspected (FPR)", "<= 3%", m.HonestFlagged, b.HonestFlagged)
 	row("sharing accounts flagged sharing", ">= 90%", m.RecallSharing, b.RecallSharing)
+	fmt.Fprintf(tw, "  of those with %d+ days of data after sharing began (%d)\t\t%.2f%%\t%.2f%%\t\n", SettledDays, m.SettledCount, 100*m.SettledSharing, 100*b.SettledSharing)
 	row("sharing accounts flagged >= suspected (recall)", ">= 97%", m.RecallFlagged, b.RecallFlagged)
 	fmt.Fprintf(tw, "median time-to-detect\t<= 72h\t%s\t%s\t\n", dur(m.TTDMedian, m.TTDCount), dur(b.TTDMedian, b.TTDCount))
 	fmt.Fprintf(tw, "p90 time-to-detect\t\t%s\t%s\t\n", dur(m.TTDP90, m.TTDCount), dur(b.TTDP90, b.TTDCount))

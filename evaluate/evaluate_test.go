@@ -240,3 +240,42 @@ func TestInputRobustness(t *testing.T) {
 		})
 	}
 }
+
+// Sharers with two weeks of data after their sharing began are counted
+// apart: a sharing verdict waits longer than a trip, so one who started
+// in the last days cannot be called sharing yet. A label from before the
+// account's first event counts from that event.
+func TestEvaluateSettledSharing(t *testing.T) {
+	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return t0.Add(time.Duration(d) * 24 * time.Hour) }
+	at := func(d int) *time.Time { x := day(d); return &x }
+	labels := []Label{
+		{AccountID: "early", Scenario: "friend_sharer", Sharing: true, SharingStart: at(2)},
+		{AccountID: "early-missed", Scenario: "friend_sharer", Sharing: true, SharingStart: at(5)},
+		{AccountID: "late", Scenario: "friend_sharer", Sharing: true, SharingStart: at(20)},
+		{AccountID: "before-data", Scenario: "friend_sharer", Sharing: true, SharingStart: at(-100)},
+		{AccountID: "no-events", Scenario: "friend_sharer", Sharing: true, SharingStart: at(1)},
+	}
+	sums := []scoring.AccountSummary{
+		{AccountID: "early", Verdict: scoring.LabelSharing, FirstFlagged: at(8), FirstSeen: day(0), LastSeen: day(29)},
+		{AccountID: "early-missed", Verdict: scoring.LabelSuspectedSharing, FirstFlagged: at(9), FirstSeen: day(0), LastSeen: day(29)},
+		{AccountID: "late", Verdict: scoring.LabelSuspectedSharing, FirstFlagged: at(23), FirstSeen: day(0), LastSeen: day(29)},
+		// Sharing since long before, but only ten days of data.
+		{AccountID: "before-data", Verdict: scoring.LabelSuspectedSharing, FirstFlagged: at(22), FirstSeen: day(19), LastSeen: day(29)},
+	}
+	r := Evaluate(labels, sums)
+	m := r.Model
+	if m.SettledCount != 2 || m.SettledSharing != 0.5 {
+		t.Errorf("settled: %d sharers, %.2f flagged sharing; want 2 (early, early-missed) and 0.5", m.SettledCount, m.SettledSharing)
+	}
+	if m.RecallSharing != 0.2 {
+		t.Errorf("recall at sharing %.2f, want 0.2 over all five", m.RecallSharing)
+	}
+	var b strings.Builder
+	if err := r.Write(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "of those with 14+ days of data after sharing began (2)") {
+		t.Errorf("report lacks the settled row:\n%s", b.String())
+	}
+}
