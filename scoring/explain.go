@@ -126,7 +126,10 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 	}
 
 	homeName := "home"
-	if home != nil {
+	switch {
+	case home != nil && e.foreign > 0 && e.homeUnclear:
+		homeName = "the household in " + placeName(home)
+	case home != nil:
 		homeName = "the home in " + placeName(home)
 	}
 	var sentence string

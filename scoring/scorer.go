@@ -567,6 +567,7 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			e.foreignSpan = span
 			e.foreignHome = h.home
 			e.foreignDevs = a.devicesAt(h, &hs[0])
+			e.homeUnclear = 2*h.homeDays >= hs[0].homeDays
 		}
 	}
 	e.foreign = a.separateHouseholds(hs, day)
@@ -600,12 +601,17 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 
 // evidence is what the explanation cites.
 type evidence struct {
-	primary      int // place slot of the owner's home, -1 unknown
-	foreign      int // persistent other households
-	foreignHome  int // place slot of the most active one
-	foreignDays  int // active days of the most persistent one, last 28 days
-	foreignSpan  int // days from its first to its last activity, last 28 days
-	foreignDevs  int
+	primary     int // place slot of the owner's home, -1 unknown
+	foreign     int // persistent other households
+	foreignHome int // place slot of the most active one
+	foreignDays int // active days of the most persistent one, last 28 days
+	foreignSpan int // days from its first to its last activity, last 28 days
+	foreignDevs int
+	// homeUnclear: the most persistent other household has a home of at
+	// least half as many days as the primary's. Which of the two is the
+	// account holder's the data cannot tell (a friend may stream more
+	// than the owner), so the explanation does not call either "the home".
+	homeUnclear  bool
 	conflictDays int
 	// apart: no other household was ever in use within travel time of
 	// the owner's home (in 28 days; in one town, or without positions, on

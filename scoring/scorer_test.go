@@ -1483,3 +1483,36 @@ func TestExplanationCountsVisitorsAtAPlace(t *testing.T) {
 		t.Errorf("no explanation names the line in Malmö")
 	}
 }
+
+// TestExplanationDoesNotGuessTheHome: a friend who streams every evening,
+// twice as often as the account holder's own household, makes the
+// friend's place the primary one. Which of two households this busy is the holder's the data
+// cannot tell, so the explanation calls neither "the home". With the
+// family at home every evening and a friend every other one, it does.
+func TestExplanationDoesNotGuessTheHome(t *testing.T) {
+	s := &script{t: t, acct: "a-1"}
+	for d := 0; d < 28; d += 2 {
+		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+	}
+	for d := 0; d < 28; d++ {
+		s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
+		s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
+	}
+	_, vs := s.run(t)
+	last := vs[len(vs)-1]
+	if !last.Verdict.Flagged() {
+		t.Fatalf("last verdict %s: %q; the test needs a flagged account", last.Verdict, last.Explanation)
+	}
+	if strings.Contains(last.Explanation, "the home in") || !strings.Contains(last.Explanation, "the household in") {
+		t.Errorf("two busy households: %q, want neither called the home", last.Explanation)
+	}
+
+	s = &script{t: t, acct: "a-2"}
+	atHome(s, 28)
+	friendEveryOtherDay(s, malmoFriend)
+	_, vs = s.run(t)
+	last = vs[len(vs)-1]
+	if !last.Verdict.Flagged() || !strings.Contains(last.Explanation, "the home in Stockholm") {
+		t.Errorf("family at home every evening, friend every other: %s %q, want the home in Stockholm named", last.Verdict, last.Explanation)
+	}
+}
