@@ -559,6 +559,9 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 		e.recent = e.recent || h.activeDays&(1<<recentDays-1) != 0
 		sameDays |= h.reach & hs[0].reach
 		foreignDevices += popcount32(h.devices)
+		// Any other household with a home half as persistent as the
+		// primary's leaves it unclear which is the account holder's.
+		e.homeUnclear = e.homeUnclear || 2*h.homeDays >= hs[0].homeDays
 		// Persistence is a home's: the span of its lines in one area, so
 		// stays in one city after another do not add up to a home.
 		n, span := popcount(h.activeDays), h.homeSpan
@@ -567,10 +570,9 @@ func (s *Scorer) features(a *account, c *components, hs []household, day int32, 
 			e.foreignSpan = span
 			e.foreignHome = h.home
 			e.foreignDevs = a.devicesAt(h, &hs[0])
-			e.homeUnclear = 2*h.homeDays >= hs[0].homeDays
 		}
 	}
-	e.foreign = a.separateHouseholds(hs, day)
+	e.foreign = a.separateHouseholds(c, hs, day)
 	e.conflictDays = popcount(conflictBits)
 	e.apart = e.foreign > 0 && sameDays == 0 && e.conflictDays == 0 && !obs.conflict
 	x[0] = math.Log1p(float64(e.conflictDays))
@@ -607,10 +609,10 @@ type evidence struct {
 	foreignDays int // active days of the most persistent one, last 28 days
 	foreignSpan int // days from its first to its last activity, last 28 days
 	foreignDevs int
-	// homeUnclear: the most persistent other household has a home of at
-	// least half as many days as the primary's. Which of the two is the
-	// account holder's the data cannot tell (a friend may stream more
-	// than the owner), so the explanation does not call either "the home".
+	// homeUnclear: another household has a home of at least half as many
+	// days as the primary's. Which of the two is the account holder's the
+	// data cannot tell (a friend may stream more than the owner), so the
+	// explanation does not call either "the home".
 	homeUnclear  bool
 	conflictDays int
 	// apart: no other household was ever in use within travel time of

@@ -1446,6 +1446,25 @@ func TestOneTripIsNotTwoHouseholds(t *testing.T) {
 		t.Errorf("one trip in two stays: peak %s (score %.3f), want below sharing", l, sc)
 	}
 
+	// The phone streamed once at each stay, each with a TV of its own:
+	// the phone belongs to neither, and still ties them.
+	s = &script{t: t, acct: "a-3"}
+	atHome(s, 28)
+	for _, d := range []int{1, 2, 3, 9, 11} {
+		s.session("gbg-tv", goteborgHotel, evening(d, 20), 2*time.Hour)
+	}
+	s.session("owner-phone", goteborgHotel, evening(11, 21), time.Hour)
+	for _, d := range []int{17, 19, 24, 25} {
+		s.session("oslo-tv", osloHotel, evening(d, 20), 2*time.Hour)
+	}
+	s.session("owner-phone", osloHotel, evening(17, 21), time.Hour)
+	_, vs = s.run(t)
+	for _, v := range vs {
+		if slices.Contains(v.Reasons, ReasonManyHouseholds) {
+			t.Fatalf("phone once at each stay: %s %s: %q: one trip counted as several households", v.Time.Format("01-02 15:04"), v.Verdict, v.Explanation)
+		}
+	}
+
 	s = &script{t: t, acct: "a-2"}
 	atHome(s, 28)
 	for d := 0; d < 28; d++ {
@@ -1455,6 +1474,37 @@ func TestOneTripIsNotTwoHouseholds(t *testing.T) {
 	_, vs = s.run(t)
 	if !slices.ContainsFunc(vs, func(v Verdict) bool { return slices.Contains(v.Reasons, ReasonManyHouseholds) }) {
 		t.Errorf("two households elsewhere on devices of their own: never %s", ReasonManyHouseholds)
+	}
+}
+
+// TestCarrierAddressTiesNoBuyers: four buyers, each on a line of their
+// own, stream with the family for eleven days: a reseller, called sharing
+// before the usual span. Two buyers' phones also used one mobile
+// carrier's address (one of them on two days, so it joined that buyer's
+// household). An address of a carrier is nobody's home: it does not make
+// the two buyers one person.
+func TestCarrierAddressTiesNoBuyers(t *testing.T) {
+	loc := testLocator()
+	pool := netip.MustParsePrefix("90.225.1.0/24")
+	loc[pool] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 20, ASN: 1257}
+	s := &script{t: t, acct: "a-1", opts: Options{Locator: loc}}
+	atHome(s, 28)
+	for d := 0; d < 28; d += 4 {
+		s.session("phone-a", stockholmOther, evening(d, 8), time.Hour)
+	}
+	for i, net := range []netip.Prefix{malmoFriend, goteborgHotel, osloHotel, countryHouse} {
+		for d := 17; d < 28; d++ {
+			s.session(fmt.Sprintf("buyer%d-tv", i), net, evening(d, 19), 2*time.Hour)
+			s.session(fmt.Sprintf("buyer%d-phone", i), net, evening(d, 20), time.Hour)
+		}
+	}
+	s.session("buyer1-phone", pool, evening(20, 8), time.Hour)
+	s.session("buyer1-phone", pool, evening(22, 8), time.Hour)
+	s.session("buyer2-phone", pool, evening(24, 8), time.Hour)
+	_, vs := s.run(t)
+	last := vs[len(vs)-1]
+	if last.Verdict != LabelSharing || !strings.HasPrefix(last.Explanation, "4 separate households") {
+		t.Errorf("four buyers on lines of their own: %s %v %q, want sharing by four separate households", last.Verdict, last.Reasons, last.Explanation)
 	}
 }
 
@@ -1505,6 +1555,27 @@ func TestExplanationDoesNotGuessTheHome(t *testing.T) {
 	}
 	if strings.Contains(last.Explanation, "the home in") || !strings.Contains(last.Explanation, "the household in") {
 		t.Errorf("two busy households: %q, want neither called the home", last.Explanation)
+	}
+
+	// A third household, less persistent than the friend's, is the most
+	// persistent "other" one: the family's home still leaves it unclear.
+	s = &script{t: t, acct: "a-3"}
+	for d := 1; d < 28; d += 2 {
+		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+		s.session("phone-a", stockholmHome, evening(d, 20), time.Hour)
+	}
+	for d := 0; d < 28; d++ {
+		s.session("friend-tv", malmoFriend, evening(d, 19), 2*time.Hour)
+		s.session("friend-phone", malmoFriend, evening(d, 20), time.Hour)
+	}
+	for d := 0; d < 28; d += 3 {
+		s.session("third-tv", goteborgHotel, evening(d, 12), 2*time.Hour)
+		s.session("third-phone", goteborgHotel, evening(d, 13), time.Hour)
+	}
+	_, vs = s.run(t)
+	last = vs[len(vs)-1]
+	if !last.Verdict.Flagged() || strings.Contains(last.Explanation, "the home in Malmö") {
+		t.Errorf("family in Stockholm on half the friend's days, a third household in Göteborg: %s %q, want Malmö not called the home", last.Verdict, last.Explanation)
 	}
 
 	s = &script{t: t, acct: "a-2"}

@@ -1140,17 +1140,19 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 
 // separateHouseholds counts the other households that count as evidence
 // (see qualifies) and are not tied to one another by a device. A device
-// seen at two of them, even on one day, is one person going from one to
-// the other: a traveller whose phone went from a hotel in one city to a
-// flat in another, each stay with a device of its own (a hotel TV). Their
-// households stay apart (a one-day visit links places only for a while;
-// see households), but they are one trip, not two strangers. A reseller's
-// buyers share no device.
-func (a *account) separateHouseholds(hs []household, today int32) int {
+// that streamed on the home lines of two of them, even on one day each, is
+// one person going from one to the other: a traveller whose phone went
+// from a hotel in one city to a flat in another, each stay with a device
+// of its own (a hotel TV). Their households stay apart (a one-day visit
+// links places only for a while; see households), but they are one trip,
+// not two strangers. A reseller's buyers share no device. Only home lines
+// count: a phone of one buyer on a carrier's address that another buyer's
+// phone also used ties nobody.
+func (a *account) separateHouseholds(c *components, hs []household, today int32) int {
 	const most = maxDevices + maxPlaces // households are components of both
 	var group [most]int8                // union-find over household indices
-	var ofPlace [maxPlaces]int8         // qualifying household of each place, or -1
-	var ofDev [maxDevices]int8          // qualifying household of each device, or -1
+	var ofPlace [maxPlaces]int8         // qualifying household whose home line the place is on, or -1
+	var ofDev [maxDevices]int8          // first qualifying household the device belongs to or streamed at, or -1
 	for i := range ofPlace {
 		ofPlace[i] = -1
 	}
@@ -1160,14 +1162,18 @@ func (a *account) separateHouseholds(hs []household, today int32) int {
 	n := 0
 	for i := 1; i < len(hs) && i < most; i++ {
 		group[i] = int8(i)
-		if !qualifies(&hs[i]) {
+		h := &hs[i]
+		if !qualifies(h) || h.home < 0 {
 			continue
 		}
 		n++
-		for m := hs[i].places; m != 0; m &= m - 1 {
-			ofPlace[bits.TrailingZeros32(m)] = int8(i)
+		home := c.lineOf(h.home)
+		for m := h.places; m != 0; m &= m - 1 {
+			if p := bits.TrailingZeros32(m); c.lineOf(p) == home {
+				ofPlace[p] = int8(i)
+			}
 		}
-		for m := hs[i].devices; m != 0; m &= m - 1 {
+		for m := h.devices; m != 0; m &= m - 1 {
 			ofDev[bits.TrailingZeros32(m)] = int8(i)
 		}
 	}
@@ -1182,8 +1188,13 @@ func (a *account) separateHouseholds(hs []household, today int32) int {
 		return x
 	}
 	for _, e := range a.edges {
-		x, y := ofDev[e.dev], ofPlace[e.place]
-		if x < 0 || y < 0 || x == y || e.days.window(today, 28) == 0 {
+		y := ofPlace[e.place]
+		if y < 0 || e.days.window(today, 28) == 0 {
+			continue
+		}
+		x := ofDev[e.dev]
+		if x < 0 {
+			ofDev[e.dev] = y // a device of neither: the first home line it streamed on
 			continue
 		}
 		if rx, ry := find(x), find(y); rx != ry {
