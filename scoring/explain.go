@@ -187,7 +187,12 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 		if len(hs) > 0 {
 			n = popcount32(hs[0].devices)
 		}
-		sentence = fmt.Sprintf("All activity fits one household (%s, %s); no second household.", homeName, plural(n, "device", "devices"))
+		if home == nil {
+			// No network of the household was used on two days yet.
+			sentence = fmt.Sprintf("All activity fits one household (%s; no home network known yet); no second household.", plural(n, "device", "devices"))
+		} else {
+			sentence = fmt.Sprintf("All activity fits one household (%s, %s); no second household.", homeName, plural(n, "device", "devices"))
+		}
 	}
 	return reasons, sentence
 }

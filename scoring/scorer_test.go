@@ -1587,3 +1587,20 @@ func TestExplanationDoesNotGuessTheHome(t *testing.T) {
 		t.Errorf("family at home every evening, friend every other: %s %q, want the home in Stockholm named", last.Verdict, last.Explanation)
 	}
 }
+
+// TestExplanationWithoutAHomeYet: an account's first evening has no
+// network used on two days, so there is no home to name yet; the
+// explanation says so instead of "(home, 1 device)".
+func TestExplanationWithoutAHomeYet(t *testing.T) {
+	s := &script{t: t, acct: "a-1"}
+	s.session("tv", stockholmHome, evening(0, 19), time.Hour)
+	s.session("tv", stockholmHome, evening(1, 19), time.Hour)
+	_, vs := s.run(t)
+	first, last := vs[0].Explanation, vs[len(vs)-1].Explanation
+	if first != "All activity fits one household (1 device; no home network known yet); no second household." {
+		t.Errorf("first evening: %q", first)
+	}
+	if !strings.Contains(last, "the home in Stockholm (SE), 1 device") {
+		t.Errorf("second evening: %q, want the home in Stockholm named", last)
+	}
+}
