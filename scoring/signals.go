@@ -1147,7 +1147,8 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 // links places only for a while; see households), but they are one trip,
 // not two strangers. A reseller's buyers share no device. Only home lines
 // count: a phone of one buyer on a carrier's address that another buyer's
-// phone also used ties nobody.
+// phone also used ties nobody. Nor does a device of the primary household:
+// the owner visiting two friends does not make them one.
 func (a *account) separateHouseholds(c *components, hs []household, today int32) int {
 	const most = maxDevices + maxPlaces // households are components of both
 	var group [most]int8                // union-find over household indices
@@ -1189,7 +1190,7 @@ func (a *account) separateHouseholds(c *components, hs []household, today int32)
 	}
 	for _, e := range a.edges {
 		y := ofPlace[e.place]
-		if y < 0 || e.days.window(today, 28) == 0 {
+		if y < 0 || e.days.window(today, 28) == 0 || hs[0].devices&(1<<uint(e.dev)) != 0 {
 			continue
 		}
 		x := ofDev[e.dev]
