@@ -127,7 +127,7 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 
 	homeName := "home"
 	switch {
-	case home != nil && e.foreign > 0 && e.homeUnclear:
+	case home != nil && e.homeUnclear:
 		homeName = "the household in " + placeName(home)
 	case home != nil:
 		homeName = "the home in " + placeName(home)

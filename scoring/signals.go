@@ -307,7 +307,6 @@ func (a *account) nearHomeLine(q int, shared uint32, root *[maxPlaces]int8) bool
 // predecessor, or that are one (place.prev), of place q's ISP and IP
 // family placed at q's spot (see sameSpot), and on no line elsewhere,
 // with those addresses.
-
 func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 	pq := &a.places[q]
 	var at, chained uint32
@@ -1150,10 +1149,8 @@ func (a *account) scattered(c *components, now int64, spots []int8) int {
 // phone also used ties nobody. Nor does a device of the primary household:
 // the owner visiting two friends does not make them one.
 func (a *account) separateHouseholds(c *components, hs []household, today int32) int {
-	const most = maxDevices + maxPlaces // households are components of both
-	var group [most]int8                // union-find over household indices
-	var ofPlace [maxPlaces]int8         // qualifying household whose home line the place is on, or -1
-	var ofDev [maxDevices]int8          // first qualifying household the device belongs to or streamed at, or -1
+	var ofPlace [maxPlaces]int8 // qualifying household whose home line the place is on, or -1
+	var ofDev [maxDevices]int8  // first qualifying household the device belongs to or streamed at, or -1
 	for i := range ofPlace {
 		ofPlace[i] = -1
 	}
@@ -1161,8 +1158,7 @@ func (a *account) separateHouseholds(c *components, hs []household, today int32)
 		ofDev[i] = -1
 	}
 	n := 0
-	for i := 1; i < len(hs) && i < most; i++ {
-		group[i] = int8(i)
+	for i := 1; i < len(hs); i++ {
 		h := &hs[i]
 		if !qualifies(h) || h.home < 0 {
 			continue
@@ -1181,12 +1177,11 @@ func (a *account) separateHouseholds(c *components, hs []household, today int32)
 	if n < 2 {
 		return n
 	}
-	find := func(x int8) int8 {
-		for group[x] != x {
-			group[x] = group[group[x]]
-			x = group[x]
-		}
-		return x
+	// The same union-find as the households', over household indices
+	// (there are at most as many households as devices and places).
+	var g components
+	for i := range hs {
+		g.parent[i] = int8(i)
 	}
 	for _, e := range a.edges {
 		y := ofPlace[e.place]
@@ -1198,8 +1193,8 @@ func (a *account) separateHouseholds(c *components, hs []household, today int32)
 			ofDev[e.dev] = y // a device of neither: the first home line it streamed on
 			continue
 		}
-		if rx, ry := find(x), find(y); rx != ry {
-			group[rx] = ry
+		if g.find(int(x)) != g.find(int(y)) {
+			g.union(int(x), int(y))
 			n--
 		}
 	}
