@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math"
@@ -435,6 +436,14 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 		pl := &a.places[p]
 		if now > pl.lastSeen {
 			pl.lastSeen = now
+		}
+		if ip := ev.IP.Unmap(); ip.Is4() {
+			if b := ip.As4(); binary.BigEndian.Uint32(b[:]) != pl.addr {
+				if pl.addr != 0 {
+					pl.renumbered = now
+				}
+				pl.addr = binary.BigEndian.Uint32(b[:])
+			}
 		}
 		pl.days.add(day)
 		pl.devs |= 1 << uint(d)

@@ -1122,6 +1122,60 @@ func TestApartNeedsPositionsForTravelTime(t *testing.T) {
 	}
 }
 
+// A friend on the owner's ISP, in the owner's town, whose devices all
+// speak IPv6, beside an owner whose home is IPv4 only: the friend's IPv6
+// line looks like the other family of the owner's home (same ISP, same
+// town, same evenings) until its prefix changes while the owner's IPv4
+// address stays put. A home's two families change together, when its
+// router reconnects, so the friend is then a household of its own. A
+// dual-stack home whose IPv4 address and IPv6 prefix change together, on
+// the same days, stays one household.
+func TestIPv6PrefixMovesWithoutTheIPv4Address(t *testing.T) {
+	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
+	v6 := func(i int) netip.Prefix {
+		return netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x20, 0x02, 0, 0x4e, 0x60 + byte(i)}), 56)
+	}
+	v4 := func(i int) netip.Prefix {
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{81, 228, 1, 10 * byte(i+1)}), 32)
+	}
+	locator := func() fakeLocator {
+		loc := testLocator()
+		for i := range 4 {
+			loc[v6(i)] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 20, ASN: 3301}
+		}
+		return loc
+	}
+	t.Run("a friend's IPv6 prefix moves, the owner's IPv4 address stays", func(t *testing.T) {
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA, "friend-tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", v4(0), evening(d, 19), 2*time.Hour) // one address all month
+			s.session("phone-a", v4(0), evening(d, 20), time.Hour)
+			if d >= 2 && d%2 == 0 {
+				s.session("friend-tv", v6(d/9), evening(d, 19), 2*time.Hour)
+				s.session("friend-laptop", v6(d/9), evening(d, 20), time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l < LabelSuspectedSharing {
+			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+		}
+	})
+	t.Run("a home whose IPv4 address and IPv6 prefix change together", func(t *testing.T) {
+		s := &script{t: t, acct: "a-2", opts: Options{Locator: locator()}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", v4(d/9), evening(d, 19), 2*time.Hour) // IPv4 only
+			s.session("phone-a", v6(d/9), evening(d, 20), time.Hour)
+			if d%2 == 0 {
+				s.session("laptop", v6(d/9), evening(d, 19), 2*time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l > LabelOK {
+			t.Errorf("peak %s (score %.3f), want ok", l, sc)
+		}
+	})
+}
+
 // A friend on the owner's ISP, in the owner's town, whose devices use both
 // IP families at home: the friend's IPv6 line is the friend's IPv4 line's
 // other family (the same devices fall back from one to the other), not

@@ -397,8 +397,11 @@ func (a *account) pairDualStack(c *components, today int32) {
 			if gap < 0 {
 				gap = -gap
 			}
+			joined := regular[i]&regular[j] != 0 && p.somebodys() && sameSpot(p, q)
+			if !joined && a.staticAcross(c, i, j) {
+				continue
+			}
 			if n < len(cand) {
-				joined := regular[i]&regular[j] != 0 && p.somebodys() && sameSpot(p, q)
 				cand[n] = stackPair{v4: int8(i), v6: int8(j), joined: joined, overlap: int8(popcount(p.days.window(today, 64) & qdays)), gap: uint32(min(gap, math.MaxUint32))}
 				n++
 			}
@@ -447,6 +450,43 @@ func (a *account) pairDualStack(c *components, today int32) {
 		c.union(c.nd+int(pr.v4), c.nd+int(pr.v6))
 	}
 }
+
+// staticAcross reports whether IPv4 network i kept one address while the
+// IPv6 prefix of line j changed: the address was in use before the old
+// prefix was last seen and still after the new one was first seen (j took
+// over from another prefix, another took over from j, or a prefix of j's
+// renumbered line did; the new prefix in use on two days or more, the old
+// one no more: a phone's one day on its carrier's IPv6 is no change of the
+// home's prefix). A home line's two families change together, when
+// its router reconnects; an IPv4 address that stayed put while the IPv6
+// prefix moved on is another line's: a friend's dual-stack home on the
+// owner's ISP and in the owner's town, whose IPv6 side would otherwise be
+// taken for the other half of the owner's.
+func (a *account) staticAcross(c *components, i, j int) bool {
+	p := &a.places[i]
+	since := p.firstSeen
+	if p.renumbered != 0 {
+		since = p.renumbered
+	}
+	lj := c.lineOf(j)
+	for k := range a.places {
+		q := &a.places[k]
+		if !q.used || !q.v6 || q.prev == 0 || (k != j && int(q.prev)-1 != j && c.lineOf(k) != lj) {
+			continue
+		}
+		old := &a.places[q.prev-1]
+		if q.days.total() >= 2 && old.lastSeen <= q.firstSeen && since < old.lastSeen-staticMarginSeconds && p.lastSeen > q.firstSeen+staticMarginSeconds {
+			return true
+		}
+	}
+	return false
+}
+
+// staticMarginSeconds: the IPv4 address must have been seen this long
+// before the old IPv6 prefix last was, and this long after the new one
+// first was; the devices of a home on both families seldom stream at the
+// very moment its router reconnects.
+const staticMarginSeconds = 12 * 3600
 
 // sameSpot reports whether two places are both geolocated to within
 // sameSpotAccuracyKM and their circles overlap: as close as GeoIP can

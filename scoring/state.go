@@ -63,6 +63,11 @@ type place struct {
 	// device which brought this one used last. A home whose ISP hands it a
 	// new address every day or every reconnect is one line, not thirty.
 	prev int8
+	// addr is the IPv4 address last used on this network (0 for IPv6), and
+	// renumbered when it last changed to another address of the network
+	// (0: never). See staticAcross.
+	addr       uint32
+	renumbered int64
 }
 
 // somebodys reports whether the line is somebody's: a TV streamed on it,
