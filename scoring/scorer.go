@@ -654,8 +654,10 @@ func (s *Scorer) remember(a *account, v *Verdict, now int64) {
 	}
 	// The peak is the most severe verdict, then the highest score: an
 	// account once called sharing stays counted as sharing even if a
-	// later event scores higher but is only suspected.
-	if a.peakExplain == "" || v.Verdict > a.peakLabel || (v.Verdict == a.peakLabel && float32(v.Score) > a.peak) {
+	// later event scores higher but is only suspected. An account never
+	// flagged keeps its latest ok (or travel) verdict instead: what fits
+	// one household now, not its first event, when no home was known yet.
+	if a.peakExplain == "" || v.Verdict > a.peakLabel || (v.Verdict == a.peakLabel && (float32(v.Score) > a.peak || !v.Verdict.Flagged())) {
 		a.peak = float32(v.Score)
 		a.peakLabel = v.Verdict
 		a.peakReasons = v.Reasons

@@ -532,6 +532,28 @@ func TestSummaryKeepsTheMostSevereVerdict(t *testing.T) {
 	}
 }
 
+// An account never flagged is summed up by its latest verdict: what fits
+// one household now, not its first event's "no home network known yet".
+func TestSummaryOfAnUnflaggedAccountIsItsLatest(t *testing.T) {
+	s := &Scorer{}
+	a := &account{}
+	for _, v := range []Verdict{
+		{Score: 0.0241, Verdict: LabelOK, Explanation: "first event"},
+		{Score: 0.0241, Verdict: LabelOK, Explanation: "home known"},
+		{Score: 0.02, Verdict: LabelOK, Explanation: "latest"},
+	} {
+		s.remember(a, &v, 1)
+	}
+	if sum := summaryOf("a-1", a, 0); sum.Verdict != LabelOK || sum.Explanation != "latest" {
+		t.Errorf("summary %s (%q), want the latest ok verdict", sum.Verdict, sum.Explanation)
+	}
+	s.remember(a, &Verdict{Score: 0.3, Verdict: LabelTravel, Explanation: "trip"}, 1)
+	s.remember(a, &Verdict{Score: 0.01, Verdict: LabelOK, Explanation: "back home"}, 1)
+	if sum := summaryOf("a-1", a, 0); sum.Verdict != LabelTravel || sum.Explanation != "trip" {
+		t.Errorf("summary %s (%q), want the trip: travel outranks ok", sum.Verdict, sum.Explanation)
+	}
+}
+
 func TestQuietHouseholdNeedsSteadyUseForSharing(t *testing.T) {
 	// A second household in Malmö that never streams while the home does
 	// (the home streams in the evening, it streams in the afternoon), on

@@ -74,7 +74,9 @@ type Verdict struct {
 }
 
 // AccountSummary is the account-level contract: the most severe verdict the
-// account reached, and when it was first flagged.
+// account reached (for an account never flagged, its latest ok or travel
+// verdict, so the explanation says what fits the account now), and when it
+// was first flagged.
 type AccountSummary struct {
 	AccountID    string     `json:"account_id"`
 	Verdict      Label      `json:"verdict"`
