@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math"
@@ -428,7 +427,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 				key: key, asn: obs.loc.ASN, lat: float32(obs.loc.Lat), lon: float32(obs.loc.Lon),
 				acc: obs.loc.AccuracyKM, country: obs.loc.Country, city: obs.loc.City,
 				firstSeen: now, used: true, v6: obs.loc.Network.Addr().Is6(), located: obs.trusted,
-				business: s.business[obs.loc.ASN],
+				business: s.business[obs.loc.ASN], host: ev.IP.Unmap().As16()[15],
 			})
 			a.places[p].prev = int8(a.predecessor(d, p) + 1)
 			si = a.sessionIndex(skey)
@@ -438,11 +437,9 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 			pl.lastSeen = now
 		}
 		if ip := ev.IP.Unmap(); ip.Is4() {
-			if b := ip.As4(); binary.BigEndian.Uint32(b[:]) != pl.addr {
-				if pl.addr != 0 {
-					pl.renumbered = now
-				}
-				pl.addr = binary.BigEndian.Uint32(b[:])
+			if h := ip.As4()[3]; h != pl.host {
+				pl.host = h
+				pl.renumbered = uint32(now)
 			}
 		}
 		pl.days.add(day)

@@ -466,7 +466,7 @@ func (a *account) staticAcross(c *components, i, j int) bool {
 	p := &a.places[i]
 	since := p.firstSeen
 	if p.renumbered != 0 {
-		since = p.renumbered
+		since = int64(p.renumbered)
 	}
 	lj := c.lineOf(j)
 	for k := range a.places {

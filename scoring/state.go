@@ -34,10 +34,20 @@ type device struct {
 // (IPv6) that geolocates somewhere a person can be. Hosting/VPN exits,
 // private, unknown and very coarse locations never become places.
 type place struct {
-	key       uint64 // hash of the network prefix
-	asn       uint32
-	lat, lon  float32
-	acc       uint16
+	key      uint64 // hash of the network prefix
+	asn      uint32
+	lat, lon float32
+	acc      uint16
+	// host is the last byte of the IPv4 address last used on this network
+	// (a /24); renumbered (below) is the Unix time it last changed to
+	// another address of the network (0: never). See staticAcross.
+	host uint8
+	// prev is 1 + the slot of the line this one may have replaced (0:
+	// none): the line of the same ISP and IP family, at the same GeoIP
+	// position, that the device which brought this one used last. A home
+	// whose ISP hands it a new address every day or every reconnect is
+	// one line, not thirty.
+	prev      int8
 	country   string
 	city      string
 	firstSeen int64
@@ -47,27 +57,17 @@ type place struct {
 	// reach: days a session here came within travel time of activity at
 	// another household's place (see markReach): two people, or one
 	// person too fast to have moved between them.
-	reach    dayset
-	devs     uint32 // devices ever seen here (bit per device slot)
-	used     bool
-	v6       bool // an IPv6 network
-	fixed    bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
-	desk     bool // a desktop browser streamed here: a home or office line when its addresses stay at one GeoIP spot (see renumberedLines)
-	lodging  bool // a hotel's in-room TV streamed here: a stay, never a household's home
-	business bool // a business-only carrier's line (Config.BusinessASNs): a stay, never a home
-	trusted  bool // an analyst decided the account is not shared while this line was in use
-	located  bool // lat/lon/acc are a usable location (not coarse)
-	// prev is 1 + the slot of the line this one may have replaced (0:
-	// none): the line of
-	// the same ISP and IP family, at the same GeoIP position, that the
-	// device which brought this one used last. A home whose ISP hands it a
-	// new address every day or every reconnect is one line, not thirty.
-	prev int8
-	// addr is the IPv4 address last used on this network (0 for IPv6), and
-	// renumbered when it last changed to another address of the network
-	// (0: never). See staticAcross.
-	addr       uint32
-	renumbered int64
+	reach      dayset
+	devs       uint32 // devices ever seen here (bit per device slot)
+	used       bool
+	v6         bool // an IPv6 network
+	fixed      bool // a TV, streaming stick or console streamed here: a home line, not a carrier address
+	desk       bool // a desktop browser streamed here: a home or office line when its addresses stay at one GeoIP spot (see renumberedLines)
+	lodging    bool // a hotel's in-room TV streamed here: a stay, never a household's home
+	business   bool // a business-only carrier's line (Config.BusinessASNs): a stay, never a home
+	trusted    bool // an analyst decided the account is not shared while this line was in use
+	located    bool // lat/lon/acc are a usable location (not coarse)
+	renumbered uint32
 }
 
 // somebodys reports whether the line is somebody's: a TV streamed on it,
