@@ -225,6 +225,7 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	case obs.travelKM > 0:
 		label = LabelTravel
 	}
+	ev2.cameHome = a.cameHome(hs, label, now)
 	reasons, explanation := s.explain(a, hs, &x, &obs, ev, label, ev2)
 	if label == LabelSuspectedSharing && score >= s.cfg.SharingThreshold && !apart {
 		// Say which guard kept it from sharing.
@@ -632,6 +633,65 @@ type evidence struct {
 	scattered int
 	spots     [minScattered]int8
 	byScatter bool // the verdict is suspected_sharing for the scattered lines alone
+	// cameHome: devices of the households of the last flagged verdict
+	// that now belong to one household with the primary's (see cameHome).
+	cameHome uint32
+}
+
+// cameHome records the households of a flagged verdict, and for a verdict
+// that is not flagged returns the devices of the other households of the
+// last flagged one that have since streamed with that verdict's
+// household, on its networks: the case has come undone, as when the
+// owner's devices come back from a long stay and stream at home. The
+// explanation says so, and the reason code lets an analyst find such
+// cases (an account held on the old evidence may be a customer wrongly
+// held).
+func (a *account) cameHome(hs []household, label Label, now int64) uint32 {
+	if len(hs) == 0 {
+		return 0
+	}
+	if label.Flagged() {
+		var other uint32
+		for i := 1; i < len(hs); i++ {
+			if qualifies(&hs[i]) {
+				other |= hs[i].devices
+			}
+		}
+		if other != 0 {
+			a.flagPrimary, a.flagOther, a.flagAt = hs[0].devices, other, uint32(now)
+		}
+		return 0
+	}
+	back := a.flagOther & hs[0].devices
+	if back == 0 || a.flagPrimary&hs[0].devices == 0 {
+		return 0 // nothing came back, or the primary of then is not the primary of now
+	}
+	// Joined is not enough: a friend's line taken for the other family of
+	// the owner's, or one visit, joins households too. The devices must
+	// have streamed on a network the household's own devices used on the
+	// same day, on two days since the flag.
+	today := a.dayOf(now)
+	n := int(today - a.dayOf(int64(a.flagAt)))
+	if n < 2 {
+		return 0
+	}
+	var came, own [maxPlaces]uint64
+	for _, e := range a.edges {
+		switch bit := uint32(1) << e.dev; {
+		case back&bit != 0:
+			came[e.place] |= e.days.window(today, n)
+		case a.flagPrimary&bit != 0:
+			own[e.place] |= e.days.window(today, n)
+		}
+	}
+	var days uint64
+	for p := range a.places {
+		days |= came[p] & own[p]
+	}
+	if popcount(days) < 2 {
+		return 0
+	}
+	return back
 }
 
 // minScattered is how many lines far apart, each with devices of its

@@ -554,6 +554,47 @@ func TestSummaryOfAnUnflaggedAccountIsItsLatest(t *testing.T) {
 	}
 }
 
+// A long stay ends: two devices never seen at home streamed in Malmö for
+// two weeks, at the same time as the family in Stockholm, and the account
+// was flagged; then they came home and streamed with the family. Later
+// verdicts say that the devices it was flagged for are now the
+// household's own (an account held on the stay was held wrongly). A
+// friend who just stops streaming is not cleared that way.
+func TestFlaggedDevicesCameHome(t *testing.T) {
+	run := func(home bool) []Verdict {
+		s := &script{t: t, acct: "a-1"}
+		atHome(s, 26)
+		for d := 2; d < 16; d++ {
+			s.session("stay-laptop", malmoFriend, evening(d, 19), 2*time.Hour)
+			s.session("stay-tablet", malmoFriend, evening(d, 20), time.Hour)
+		}
+		if home {
+			for d := 17; d < 26; d++ {
+				s.session("stay-laptop", stockholmHome, evening(d, 18), time.Hour)
+				s.session("stay-tablet", stockholmHome, evening(d, 21), time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		return vs
+	}
+	vs := run(true)
+	if l, sc := peak(vs); l < LabelSuspectedSharing {
+		t.Fatalf("peak %s (score %.3f): the stay must be flagged for the test to mean anything", l, sc)
+	}
+	last := vs[len(vs)-1]
+	if last.Verdict.Flagged() || !slices.Contains(last.Reasons, ReasonFlaggedCameHome) {
+		t.Fatalf("last verdict %s %v, want ok or travel with %s", last.Verdict, last.Reasons, ReasonFlaggedCameHome)
+	}
+	if !strings.Contains(last.Explanation, "2 devices taken for another household's when the account was flagged on 2026-") {
+		t.Errorf("explanation does not say the flagged devices came home: %q", last.Explanation)
+	}
+	for _, v := range run(false) {
+		if slices.Contains(v.Reasons, ReasonFlaggedCameHome) {
+			t.Fatalf("a friend who stopped streaming: %s %q carries %s", v.Verdict, v.Explanation, ReasonFlaggedCameHome)
+		}
+	}
+}
+
 func TestQuietHouseholdNeedsSteadyUseForSharing(t *testing.T) {
 	// A second household in Malmö that never streams while the home does
 	// (the home streams in the evening, it streams in the afternoon), on

@@ -112,6 +112,13 @@ type account struct {
 	recent    [recentIDs]uint64
 	recentPos uint8
 
+	// The last flagged verdict's households, by device slot: the primary's
+	// devices and those of the other households that made the case, and
+	// when (Unix seconds). When both later fall into one household, the
+	// case has come undone (see cameHome).
+	flagPrimary, flagOther uint32
+	flagAt                 uint32
+
 	// Account summary, kept so the summary needs no second pass.
 	peak         float32
 	peakLabel    Label
@@ -183,6 +190,8 @@ func (a *account) forgetDevice(d int) {
 	for i := range a.places {
 		a.places[i].devs &^= bit
 	}
+	a.flagPrimary &^= bit
+	a.flagOther &^= bit
 	a.edges = filterEdges(a.edges, func(e edge) bool { return int(e.dev) != d })
 	a.sessions = filterSessions(a.sessions, func(s session) bool { return int(s.dev) != d })
 }
