@@ -1185,6 +1185,78 @@ func TestApartNeedsPositionsForTravelTime(t *testing.T) {
 	}
 }
 
+// Found by a review of staticAcross: the IPv4 address that stays while
+// the home's IPv6 prefix goes unused for a weekend (a phone on its
+// carrier's IPv6, or phone and tablet at the grandparents' on the same
+// ISP) is not a prefix change; the home's prefix comes back.
+const awayTV = "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
+
+func awayLocator(extra ...netip.Prefix) fakeLocator {
+	loc := testLocator()
+	for _, p := range extra {
+		loc[p] = enrich.Location{Kind: enrich.KindPublic, City: "Stockholm", Country: "SE", Lat: 59.33, Lon: 18.07, HasCoords: true, AccuracyKM: 100, ASN: 3301}
+	}
+	return loc
+}
+
+// An honest dual-stack home whose IPv4 address and IPv6 prefix never
+// change: TV on IPv4, phone and laptop on IPv6. The phone spends two days
+// away on the same ISP's mobile IPv6 (same ASN, same town), while the
+// laptop is not used; the TV streams at home.
+func TestHomePrefixUnusedWhileAPhoneIsOnMobileIPv6(t *testing.T) {
+	home6 := netip.MustParsePrefix("2001:2002:4e:6000::/56")
+	mobile6 := netip.MustParsePrefix("2001:2002:9a:1200::/56")
+	s := &script{t: t, acct: "a-1", opts: Options{Locator: awayLocator(home6, mobile6)}, ua: map[string]string{"tv": awayTV}}
+	for d := 0; d < 28; d++ {
+		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+		if d == 10 || d == 11 {
+			s.session("phone-a", mobile6, evening(d, 12), time.Hour) // away, on mobile data
+			continue
+		}
+		s.session("phone-a", home6, evening(d, 20), time.Hour)
+		s.session("laptop", home6, evening(d, 19), 2*time.Hour)
+	}
+	_, vs := s.run(t)
+	for _, v := range vs {
+		if v.Verdict > LabelOK {
+			t.Errorf("%s %s %s %.3f: %s", v.Time.Format("01-02 15:04"), v.DeviceID, v.Verdict, v.Score, v.Explanation)
+			break
+		}
+	}
+	if l, sc := peak(vs); l > LabelOK {
+		t.Errorf("peak %s (score %.3f), want ok", l, sc)
+	}
+}
+
+// The same home; on days 10 and 11 the phone and the tablet spend a
+// weekend at the grandparents' (same ISP, same town, IPv6), while the TV
+// streams at home.
+func TestHomePrefixUnusedWhileAwayAtTheGrandparents(t *testing.T) {
+	home6 := netip.MustParsePrefix("2001:2002:4e:6000::/56")
+	gran6 := netip.MustParsePrefix("2001:2002:4e:7700::/56")
+	s := &script{t: t, acct: "a-2", opts: Options{Locator: awayLocator(home6, gran6)}, ua: map[string]string{"tv": awayTV}}
+	for d := 0; d < 28; d++ {
+		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+		if d == 10 || d == 11 {
+			s.session("phone-a", gran6, evening(d, 14), time.Hour)
+			s.session("tablet", gran6, evening(d, 15), time.Hour)
+			continue
+		}
+		s.session("phone-a", home6, evening(d, 20), time.Hour)
+		s.session("tablet", home6, evening(d, 19), 2*time.Hour)
+	}
+	_, vs := s.run(t)
+	for _, v := range vs {
+		if v.Verdict > LabelOK {
+			t.Errorf("%s %s %s %.3f: %s", v.Time.Format("01-02 15:04"), v.DeviceID, v.Verdict, v.Score, v.Explanation)
+			break
+		}
+	}
+	if l, sc := peak(vs); l > LabelOK {
+		t.Errorf("peak %s (score %.3f), want ok", l, sc)
+	}
+}
+
 // A friend on the owner's ISP, in the owner's town, whose devices all
 // speak IPv6, beside an owner whose home is IPv4 only: the friend's IPv6
 // line looks like the other family of the owner's home (same ISP, same

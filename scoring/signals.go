@@ -176,7 +176,7 @@ func (a *account) households(now int64, bridge int64) *components {
 			c.union(int(e.dev), c.nd+int(e.place))
 		}
 	}
-	a.pairDualStack(c, today)
+	a.pairDualStack(c, now, today)
 	return c
 }
 
@@ -358,7 +358,7 @@ func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 // line. A home whose IPv6 prefix rotates loses nothing: its devices tie
 // the prefixes together. A renumbered line, being one line, takes its
 // partners one after another, never two at once.
-func (a *account) pairDualStack(c *components, today int32) {
+func (a *account) pairDualStack(c *components, now int64, today int32) {
 	v6 := false
 	for j := range a.places {
 		v6 = v6 || (a.places[j].used && a.places[j].v6 && a.places[j].asn != 0)
@@ -398,7 +398,7 @@ func (a *account) pairDualStack(c *components, today int32) {
 				gap = -gap
 			}
 			joined := regular[i]&regular[j] != 0 && p.somebodys() && sameSpot(p, q)
-			if !joined && a.staticAcross(c, i, j) {
+			if !joined && a.staticAcross(c, i, j, now) {
 				continue
 			}
 			if n < len(cand) {
@@ -462,7 +462,7 @@ func (a *account) pairDualStack(c *components, today int32) {
 // prefix moved on is another line's: a friend's dual-stack home on the
 // owner's ISP and in the owner's town, whose IPv6 side would otherwise be
 // taken for the other half of the owner's.
-func (a *account) staticAcross(c *components, i, j int) bool {
+func (a *account) staticAcross(c *components, i, j int, now int64) bool {
 	p := &a.places[i]
 	since := p.firstSeen
 	if p.renumbered != 0 {
@@ -475,7 +475,7 @@ func (a *account) staticAcross(c *components, i, j int) bool {
 			continue
 		}
 		old := &a.places[q.prev-1]
-		if q.days.total() >= 2 && old.lastSeen <= q.firstSeen && since < old.lastSeen-staticMarginSeconds && p.lastSeen > q.firstSeen+staticMarginSeconds {
+		if q.days.total() >= 2 && now-q.firstSeen >= staticSettleSeconds && old.lastSeen <= q.firstSeen && since < old.lastSeen-staticMarginSeconds && p.lastSeen > q.firstSeen+staticMarginSeconds {
 			return true
 		}
 	}
@@ -487,6 +487,14 @@ func (a *account) staticAcross(c *components, i, j int) bool {
 // first was; the devices of a home on both families seldom stream at the
 // very moment its router reconnects.
 const staticMarginSeconds = 12 * 3600
+
+// staticSettleSeconds: how long the new prefix must have been in use, and
+// the old one unused, before the change counts. A family's phone and
+// tablet away for a weekend at the grandparents' on the same ISP, or a
+// phone on its carrier's IPv6 for two days, leave the home's prefix
+// unused while the IPv4-only TV streams at home; the home's prefix comes
+// back, a renumbered one does not.
+const staticSettleSeconds = 4 * 86400
 
 // sameSpot reports whether two places are both geolocated to within
 // sameSpotAccuracyKM and their circles overlap: as close as GeoIP can
