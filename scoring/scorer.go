@@ -434,10 +434,12 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 			si = a.sessionIndex(skey)
 		}
 		pl := &a.places[p]
-		if now > pl.lastSeen {
+		late := now < pl.lastSeen
+		if !late {
 			pl.lastSeen = now
 		}
-		if ip := ev.IP.Unmap(); ip.Is4() {
+		// A late event's address is history, not a change of address.
+		if ip := ev.IP.Unmap(); ip.Is4() && !late {
 			if h := ip.As4()[3]; h != pl.host {
 				pl.host = h
 				pl.renumbered = uint32(now)

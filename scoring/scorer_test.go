@@ -1185,6 +1185,30 @@ func TestApartNeedsPositionsForTravelTime(t *testing.T) {
 	}
 }
 
+// A late event carrying a network's earlier IPv4 address is not a change
+// of address: the place keeps the newer one and when it changed.
+func TestLateEventDoesNotRenumberAPlace(t *testing.T) {
+	sc, err := New(Config{}, Options{Locator: testLocator()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(id string, at time.Time, ip string) {
+		e := ingest.Event{EventID: id, Type: ingest.TypeLogin, Time: at, AccountID: "a-1", SessionID: "s-" + id, DeviceID: "tv", IP: netip.MustParseAddr(ip), Success: true}
+		sc.Score(&e)
+	}
+	ev("1", evening(0, 19), "81.228.1.10")
+	ev("2", evening(2, 19), "81.228.1.20")
+	ev("3", evening(1, 19), "81.228.1.10") // a day late
+	a := sc.accounts["a-1"]
+	p := a.placeIndex(prefixKey(netip.MustParsePrefix("81.228.1.0/24")))
+	if p < 0 {
+		t.Fatal("no place for 81.228.1.0/24")
+	}
+	if pl := a.places[p]; pl.host != 20 || int64(pl.renumbered) != evening(2, 19).Unix() {
+		t.Errorf("host %d changed at %d, want 20 at %d (day 2)", pl.host, pl.renumbered, evening(2, 19).Unix())
+	}
+}
+
 // Found by a review of staticAcross: the IPv4 address that stays while
 // the home's IPv6 prefix goes unused for a weekend (a phone on its
 // carrier's IPv6, or phone and tablet at the grandparents' on the same
