@@ -765,6 +765,13 @@ func seed(t *testing.T, store *verdictstore.ClickHouse) {
 			})
 		}
 	}
+	// acc-3, held, later came home: its devices streamed at the home.
+	vs = append(vs, scoring.Verdict{
+		EventID: "e-3-home", Type: "login", Time: now.Add(-30 * time.Minute), AccountID: "acc-3", SessionID: "s", DeviceID: "d-4",
+		IP: "81.228.0.10", Country: "SE", City: "Stockholm", Lat: 59.33, Lon: 18.07, AccuracyKM: 20, ASN: 3301,
+		Score: 0.02, Verdict: scoring.LabelOK, Reasons: []string{"single_household", "flagged_came_home"}, Explanation: "test", Action: "none",
+		ModelVersion: "test-model",
+	})
 	if err := store.Write(ctx, vs); err != nil {
 		t.Fatal(err)
 	}

@@ -278,6 +278,17 @@ ANY LEFT JOIN (SELECT account_id, score, explanation FROM sharewatch.account_ver
 WHERE a.action = 'decision' AND startsWith(a.reason, 'not_sharing') AND $__timeFilter(a.time)
 ORDER BY a.time DESC
 LIMIT 100`)),
+				table("Flags undone: devices came home", "Accounts whose later verdicts say that the devices they were flagged for have since streamed on the household's own networks (reason flagged_came_home): a long stay that ended, not a friend. Held accounts first: a customer held on the old evidence may be held wrongly, and the ticket should be decided soon.", 24, 8, sqlTable(`
+SELECT account_id, last_time, account_id IN (SELECT account_id FROM sharewatch.actions WHERE action = 'hold' AND dry_run = 0) AS held,
+       account_id IN (SELECT account_id FROM sharewatch.actions WHERE action = 'release') AS released, explanation
+FROM (
+    SELECT account_id, max(time) AS last_time, argMax(explanation, time) AS explanation
+    FROM sharewatch.verdicts
+    WHERE has(reasons, 'flagged_came_home') AND $__timeFilter(time)
+    GROUP BY account_id
+)
+ORDER BY held DESC, released ASC, last_time DESC
+LIMIT 50`)),
 				table("Model versions", "Which model scored the events in the time range.", 24, 5, sqlTable(`
 SELECT model_version, count() AS events, min(time) AS first_event, max(time) AS last_event
 FROM sharewatch.verdicts
