@@ -1215,6 +1215,18 @@ func TestLateEventDoesNotRenumberAPlace(t *testing.T) {
 // ISP) is not a prefix change; the home's prefix comes back.
 const awayTV = "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
 
+// wantOK fails the test, naming the first verdict that is not ok, unless
+// every verdict is ok.
+func wantOK(t *testing.T, vs []Verdict) {
+	t.Helper()
+	for _, v := range vs {
+		if v.Verdict > LabelOK {
+			t.Errorf("%s %s %s %.3f: %s; want every verdict ok", v.Time.Format("01-02 15:04"), v.DeviceID, v.Verdict, v.Score, v.Explanation)
+			return
+		}
+	}
+}
+
 func awayLocator(extra ...netip.Prefix) fakeLocator {
 	loc := testLocator()
 	for _, p := range extra {
@@ -1224,60 +1236,38 @@ func awayLocator(extra ...netip.Prefix) fakeLocator {
 }
 
 // An honest dual-stack home whose IPv4 address and IPv6 prefix never
-// change: TV on IPv4, phone and laptop on IPv6. The phone spends two days
-// away on the same ISP's mobile IPv6 (same ASN, same town), while the
-// laptop is not used; the TV streams at home.
-func TestHomePrefixUnusedWhileAPhoneIsOnMobileIPv6(t *testing.T) {
+// change: TV on IPv4, the others on IPv6. On days 10 and 11 the home's
+// prefix goes unused while the TV streams at home: the phone is away on
+// the same ISP's mobile IPv6 (same ASN, same town), or the phone and the
+// tablet spend a weekend at the grandparents' (same ISP, same town).
+func TestHomePrefixUnusedForAWeekend(t *testing.T) {
 	home6 := netip.MustParsePrefix("2001:2002:4e:6000::/56")
-	mobile6 := netip.MustParsePrefix("2001:2002:9a:1200::/56")
-	s := &script{t: t, acct: "a-1", opts: Options{Locator: awayLocator(home6, mobile6)}, ua: map[string]string{"tv": awayTV}}
-	for d := 0; d < 28; d++ {
-		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
-		if d == 10 || d == 11 {
-			s.session("phone-a", mobile6, evening(d, 12), time.Hour) // away, on mobile data
-			continue
-		}
-		s.session("phone-a", home6, evening(d, 20), time.Hour)
-		s.session("laptop", home6, evening(d, 19), 2*time.Hour)
-	}
-	_, vs := s.run(t)
-	for _, v := range vs {
-		if v.Verdict > LabelOK {
-			t.Errorf("%s %s %s %.3f: %s", v.Time.Format("01-02 15:04"), v.DeviceID, v.Verdict, v.Score, v.Explanation)
-			break
-		}
-	}
-	if l, sc := peak(vs); l > LabelOK {
-		t.Errorf("peak %s (score %.3f), want ok", l, sc)
-	}
-}
-
-// The same home; on days 10 and 11 the phone and the tablet spend a
-// weekend at the grandparents' (same ISP, same town, IPv6), while the TV
-// streams at home.
-func TestHomePrefixUnusedWhileAwayAtTheGrandparents(t *testing.T) {
-	home6 := netip.MustParsePrefix("2001:2002:4e:6000::/56")
-	gran6 := netip.MustParsePrefix("2001:2002:4e:7700::/56")
-	s := &script{t: t, acct: "a-2", opts: Options{Locator: awayLocator(home6, gran6)}, ua: map[string]string{"tv": awayTV}}
-	for d := 0; d < 28; d++ {
-		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
-		if d == 10 || d == 11 {
-			s.session("phone-a", gran6, evening(d, 14), time.Hour)
-			s.session("tablet", gran6, evening(d, 15), time.Hour)
-			continue
-		}
-		s.session("phone-a", home6, evening(d, 20), time.Hour)
-		s.session("tablet", home6, evening(d, 19), 2*time.Hour)
-	}
-	_, vs := s.run(t)
-	for _, v := range vs {
-		if v.Verdict > LabelOK {
-			t.Errorf("%s %s %s %.3f: %s", v.Time.Format("01-02 15:04"), v.DeviceID, v.Verdict, v.Score, v.Explanation)
-			break
-		}
-	}
-	if l, sc := peak(vs); l > LabelOK {
-		t.Errorf("peak %s (score %.3f), want ok", l, sc)
+	for _, tc := range []struct {
+		name  string
+		away  netip.Prefix
+		devs  []string // the devices away, the rest of the week at home
+		other string   // the home's other IPv6 device, not used while they are away
+	}{
+		{"phone on mobile IPv6", netip.MustParsePrefix("2001:2002:9a:1200::/56"), []string{"phone-a"}, "laptop"},
+		{"phone and tablet at the grandparents'", netip.MustParsePrefix("2001:2002:4e:7700::/56"), []string{"phone-a", "tablet"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &script{t: t, acct: "a-1", opts: Options{Locator: awayLocator(home6, tc.away)}, ua: map[string]string{"tv": awayTV}}
+			for d := 0; d < 28; d++ {
+				s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+				net := home6
+				if d == 10 || d == 11 {
+					net = tc.away
+				} else if tc.other != "" {
+					s.session(tc.other, home6, evening(d, 19), 2*time.Hour)
+				}
+				for i, dev := range tc.devs {
+					s.session(dev, net, evening(d, 14+6*(1-i)), time.Hour)
+				}
+			}
+			_, vs := s.run(t)
+			wantOK(t, vs)
+		})
 	}
 }
 
