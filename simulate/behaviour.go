@@ -202,9 +202,12 @@ func (a *account) session(p *person, st *stay, dev *device, t, end int64, lead b
 	}
 	var ip netip.Addr
 	var exits []int
+	// Happy Eyeballs: a device that speaks IPv6 at a dual-stack line
+	// still opens some sessions over IPv4 (Config.IPv4Fallback).
+	v4 := a.cfg.IPv4Fallback > 0 && dev.v6 && a.chance(a.cfg.IPv4Fallback)
 	switch {
 	case lead:
-		ip = a.homeAddr(p.hh.home, t, dev)
+		ip = a.homeAddr(p.hh.home, t, dev, v4)
 	case st == nil || st.kind == stayHouse:
 		h := p.hh.home
 		if st != nil {
@@ -216,7 +219,7 @@ func (a *account) session(p *person, st *stay, dev *device, t, end int64, lead b
 		case a.mobileChance(p, dev):
 			s.net = netMobile
 		default:
-			ip = a.homeAddr(h, t, dev)
+			ip = a.homeAddr(h, t, dev, v4)
 		}
 	case st.kind == stayHotel:
 		r := a.r.Float64()
@@ -237,7 +240,7 @@ func (a *account) session(p *person, st *stay, dev *device, t, end int64, lead b
 		if dev.kind == devPhone && a.chance(0.15) {
 			s.net = netMobile
 		} else {
-			s.net, ip = netGuest, a.homeAddr(st.home, t, dev)
+			s.net, ip = netGuest, a.homeAddr(st.home, t, dev, v4)
 		}
 	}
 	mobilePool, exit := -1, -1
@@ -274,11 +277,11 @@ func (a *account) session(p *person, st *stay, dev *device, t, end int64, lead b
 
 // homeAddr is the address a device has on a home line at t: the line's
 // IPv4 address, or on dual-stack lines an IPv6 privacy address in the
-// home's /56 that changes daily.
-func (a *account) homeAddr(h *home, t int64, d *device) netip.Addr {
+// home's /56 that changes daily, unless the session fell back to IPv4.
+func (a *account) homeAddr(h *home, t int64, d *device, v4 bool) netip.Addr {
 	e := h.at(t)
 	pl := &a.w.pools[h.pool]
-	if h.v6 && d.v6 {
+	if h.v6 && d.v6 && !v4 {
 		b := pl.v6.Addr().As16()
 		b[6] = e.v6sub
 		binary.BigEndian.PutUint64(b[8:], splitmix64(d.seed^uint64((t-a.start)/dayMS)))

@@ -79,6 +79,12 @@ type Config struct {
 	// profile's value; use a tiny value for no jitter.
 	// Default: 15 ("alt": 30).
 	ResidentialJitterKM float64
+	// IPv4Fallback is the share of sessions that a device speaking IPv6
+	// opens over IPv4 anyway (Happy Eyeballs falls back when IPv6 is slow
+	// to connect), so one device shows both families of a dual-stack home.
+	// Zero keeps every such device on IPv6 at dual-stack lines, as before.
+	// Default: 0 (both profiles).
+	IPv4Fallback float64
 
 	// RealGeoIP, when set, builds the world's address pools from real
 	// GeoLite2 City and ASN databases instead of synthetic ones: the same
@@ -240,6 +246,7 @@ func (c Config) Validate() error {
 		{"SharerActivity", c.SharerActivity, 100},
 		{"ResidentialJitterKM", c.ResidentialJitterKM, 500},
 		{"DepartureSessionP", c.DepartureSessionP, 1},
+		{"IPv4Fallback", c.IPv4Fallback, 1},
 	} {
 		if f.v < 0 || f.v > f.max || math.IsNaN(f.v) {
 			bad(f.name, "must be 0 (profile default) or in (0, %v], got %v", f.max, f.v)

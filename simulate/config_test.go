@@ -29,6 +29,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative heartbeat", cfg: Config{HeartbeatEvery: -time.Second}, want: []string{"HeartbeatEvery"}},
 		{name: "negative accuracy scale", cfg: Config{AccuracyScale: -2}, want: []string{"AccuracyScale"}},
 		{name: "NaN sharer activity", cfg: Config{SharerActivity: math.NaN()}, want: []string{"SharerActivity"}},
+		{name: "IPv4 fallback above 1", cfg: Config{IPv4Fallback: 1.5}, want: []string{"IPv4Fallback"}},
+		{name: "IPv4 fallback", cfg: Config{IPv4Fallback: 0.15}},
 		{name: "several errors are joined", cfg: Config{Accounts: -5, DevicesScale: -1, ResidentialJitterKM: 1e6}, want: []string{"Accounts", "DevicesScale", "ResidentialJitterKM"}},
 	}
 	for _, tt := range tests {

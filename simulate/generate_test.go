@@ -51,7 +51,7 @@ var popCache = map[string]*population{}
 
 func drain(t testing.TB, cfg Config) *population {
 	t.Helper()
-	key := fmt.Sprintf("%s/%d/%d/%d/%v/%v/%v", cfg.Profile, cfg.Accounts, cfg.Days, cfg.Seed, cfg.Start, cfg.Mix, cfg.RealGeoIP)
+	key := fmt.Sprintf("%s/%d/%d/%d/%v/%v/%v/%v", cfg.Profile, cfg.Accounts, cfg.Days, cfg.Seed, cfg.Start, cfg.Mix, cfg.RealGeoIP, cfg.IPv4Fallback)
 	if p, ok := popCache[key]; ok {
 		return p
 	}
@@ -566,6 +566,48 @@ func TestMobileJumps(t *testing.T) {
 	if jumps == 0 {
 		t.Error("no mobile session jumped more than 200 km within 3 hours of the previous one")
 	}
+}
+
+// With IPv4Fallback, a device that speaks IPv6 opens some sessions at a
+// dual-stack home over IPv4, as Happy Eyeballs does, so one device shows
+// both families of the home's ISP; without it, it never does at one home.
+func TestIPv4Fallback(t *testing.T) {
+	mixed := func(cfg Config) int {
+		fam := map[string]int{} // device/ASN -> bit 1 IPv4, bit 2 IPv6
+		p := drain(t, cfg)
+		for _, v := range p.sessions {
+			if v.s.net != netHome {
+				continue
+			}
+			for _, ip := range v.ips {
+				loc, ok := p.world.Lookup(ip)
+				if !ok {
+					continue
+				}
+				k := fmt.Sprintf("%p/%d", v.s.dev, loc.ASN)
+				if ip.Is4() {
+					fam[k] |= 1
+				} else {
+					fam[k] |= 2
+				}
+			}
+		}
+		n := 0
+		for _, f := range fam {
+			if f == 3 {
+				n++
+			}
+		}
+		return n
+	}
+	cfg := smallConfig
+	none := mixed(cfg)
+	cfg.IPv4Fallback = 0.3
+	some := mixed(cfg)
+	if some == 0 || some < 5*none {
+		t.Errorf("devices on both families of one ISP at home: %d with IPv4Fallback 0.3, %d without; want many more with it", some, none)
+	}
+	t.Logf("devices on both families of one ISP at home: %d with IPv4Fallback 0.3, %d without", some, none)
 }
 
 func TestAltProfile(t *testing.T) {

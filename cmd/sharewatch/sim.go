@@ -26,7 +26,7 @@ type simFlags struct {
 	// profile's value.
 	heartbeat time.Duration
 	knobs     struct {
-		accuracy, rate, devices, mobile, trips, sharer, departure, jitter float64
+		accuracy, rate, devices, mobile, trips, sharer, departure, jitter, fallback float64
 	}
 }
 
@@ -55,6 +55,7 @@ func (f *simFlags) register(fs *flag.FlagSet, accounts, days int) {
 	} {
 		fs.Float64Var(o.v, o.name, 0, o.help+" (0: the profile's)")
 	}
+	fs.Float64Var(&k.fallback, "ipv4-fallback", 0, "share of an IPv6 device's sessions at a dual-stack home that use IPv4 (Happy Eyeballs); 0: none")
 }
 
 func (f *simFlags) config() (simulate.Config, error) {
@@ -68,6 +69,7 @@ func (f *simFlags) config() (simulate.Config, error) {
 		HeartbeatEvery: f.heartbeat, AccuracyScale: k.accuracy, SessionRateScale: k.rate,
 		DevicesScale: k.devices, MobileShareScale: k.mobile, TripRate: k.trips,
 		SharerActivity: k.sharer, DepartureSessionP: k.departure, ResidentialJitterKM: k.jitter,
+		IPv4Fallback: k.fallback,
 	}
 	return c, c.Validate()
 }
