@@ -32,7 +32,7 @@ const (
 	ReasonHouseholdConcurrency = "household_concurrency" // several sessions at once, all in one household
 	ReasonApartFromHome        = "apart_from_home"       // the other households were active only when one person could have travelled there from the home
 	ReasonScatteredHouseholds  = "scattered_households"  // three or more lines far apart used within three days, each by devices never seen elsewhere
-	ReasonFlaggedCameHome      = "flagged_came_home"     // not flagged now: devices the account was last flagged for, as another household's, are now the household's own (a long stay that ended; an account held on it was held wrongly)
+	ReasonFlaggedCameHome      = "flagged_came_home"     // not flagged now: devices the account was last flagged for, as another household's, are now the household's own (a long stay that ended; an account held on it may have been held wrongly)
 
 	// Why a score at the sharing threshold stays suspected_sharing (for a
 	// person to judge) instead of sharing (which automated holds act on).
@@ -196,7 +196,7 @@ func (s *Scorer) explain(a *account, hs []household, x *Features, obs *observati
 			sentence = fmt.Sprintf("All activity fits one household (%s, %s); no second household.", homeName, plural(n, "device", "devices"))
 		}
 	}
-	if e.cameHome != 0 && !label.Flagged() {
+	if e.cameHome != 0 { // never set on a flagged verdict (see cameHome)
 		n := popcount32(e.cameHome)
 		reasons = append(reasons, ReasonFlaggedCameHome)
 		sentence = strings.TrimSuffix(sentence, ".") + fmt.Sprintf("; %s taken for another household's when the account was flagged on %s %s since streamed as this household's own.",

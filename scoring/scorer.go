@@ -428,7 +428,7 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 				key: key, asn: obs.loc.ASN, lat: float32(obs.loc.Lat), lon: float32(obs.loc.Lon),
 				acc: obs.loc.AccuracyKM, country: obs.loc.Country, city: obs.loc.City,
 				firstSeen: now, used: true, v6: obs.loc.Network.Addr().Is6(), located: obs.trusted,
-				business: s.business[obs.loc.ASN], host: ev.IP.Unmap().As16()[15],
+				business: s.business[obs.loc.ASN], host: ev.IP.As16()[15],
 			})
 			a.places[p].prev = int8(a.predecessor(d, p) + 1)
 			si = a.sessionIndex(skey)
@@ -439,8 +439,8 @@ func (s *Scorer) track(a *account, ev *ingest.Event, obs *observation, now int64
 			pl.lastSeen = now
 		}
 		// A late event's address is history, not a change of address.
-		if ip := ev.IP.Unmap(); ip.Is4() && !late {
-			if h := ip.As4()[3]; h != pl.host {
+		if ev.IP.Is4() && !late {
+			if h := ev.IP.As4()[3]; h != pl.host {
 				pl.host = h
 				pl.renumbered = uint32(now)
 			}
