@@ -15,6 +15,7 @@ import (
 	"github.com/sharewatch/sharewatch/ingest"
 	"github.com/sharewatch/sharewatch/rules"
 	"github.com/sharewatch/sharewatch/scoring"
+	"github.com/sharewatch/sharewatch/tickets"
 )
 
 // VerdictWriter makes verdicts durable. Write returns only when they are,
@@ -25,7 +26,9 @@ type VerdictWriter interface {
 }
 
 // Actor carries out actions (tickets, holds) for verdicts whose action is
-// not none. Like VerdictWriter it returns once the intents are durable.
+// not none, and for verdicts saying that a case came undone (see
+// tickets.CameHome), which an actor with nothing open for the account
+// ignores. Like VerdictWriter it returns once the intents are durable.
 type Actor interface {
 	Act(ctx context.Context, vs []scoring.Verdict) error
 }
@@ -117,7 +120,9 @@ func (p *Processor) Write(ctx context.Context, vs []scoring.Verdict) error {
 	}
 	p.acted = p.acted[:0]
 	for i := range vs {
-		if vs[i].Action != string(rules.ActionNone) {
+		// A case that came undone is news for its open ticket (a
+		// customer may be held wrongly), unless the verdict is backfill.
+		if vs[i].Action != string(rules.ActionNone) || (tickets.CameHome(&vs[i]) && !vs[i].Time.Before(p.actFrom)) {
 			p.acted = append(p.acted, vs[i])
 		}
 	}

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,20 @@ const (
 	ReasonHeldShortHistory = "held_short_history" // the account has fewer than sharing_min_history_days of history
 	ReasonHeldNotRecent    = "held_not_recent"    // no other household streamed in the last week
 )
+
+// reasonCodes is every reason code above, in that order.
+var reasonCodes = []string{
+	ReasonConcurrentHouseholds, ReasonConcurrentNow, ReasonSecondHousehold, ReasonManyHouseholds,
+	ReasonNewDeviceNewPlace, ReasonDeviceTeleport, ReasonTravelKnownDevice, ReasonTravelHotel,
+	ReasonTravelBusinessLine, ReasonTravelHomeCarrier, ReasonHostingNetwork, ReasonCoarseLocation,
+	ReasonPrivateAddress, ReasonUnknownLocation, ReasonNewDevice, ReasonFailedLogin,
+	ReasonSingleHousehold, ReasonHouseholdConcurrency, ReasonApartFromHome, ReasonScatteredHouseholds,
+	ReasonFlaggedCameHome, ReasonHeldShortSpan, ReasonHeldQuiet, ReasonHeldShortHistory, ReasonHeldNotRecent,
+}
+
+// ReasonCodes returns every reason code a verdict may carry, for those who
+// put them in words (ticket texts) or list them (dashboards).
+func ReasonCodes() []string { return slices.Clone(reasonCodes) }
 
 func placeName(p *place) string {
 	switch {

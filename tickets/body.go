@@ -28,6 +28,16 @@ var reasonText = map[string]string{
 	scoring.ReasonFailedLogin:          "a failed login (opens no session)",
 	scoring.ReasonSingleHousehold:      "all activity fits one household",
 	scoring.ReasonHouseholdConcurrency: "several sessions at once, all in one household",
+	scoring.ReasonTravelHotel:          "a hotel's in-room TV: somebody staying away from home",
+	scoring.ReasonTravelBusinessLine:   "a business-only carrier's line (a hotel, an office), not a home",
+	scoring.ReasonTravelHomeCarrier:    "a device abroad also used a mobile carrier of the home's country, as a phone roaming from home does",
+	scoring.ReasonApartFromHome:        "the other places were used only when one person could have travelled there from the home, never at the same time as it",
+	scoring.ReasonScatteredHouseholds:  "three or more lines far apart, each with devices never seen elsewhere, were used within three days",
+	scoring.ReasonFlaggedCameHome:      "devices the account was flagged for, as another household's, have since streamed as the household's own: the earlier flag may have been wrong",
+	scoring.ReasonHeldShortSpan:        "not called sharing yet: the other household has not lasted long enough to rule out a long stay away",
+	scoring.ReasonHeldQuiet:            "not called sharing yet: no streaming at the same time as the household lately, and too few active days",
+	scoring.ReasonHeldShortHistory:     "not called sharing yet: the account's history is too short to rule out a trip begun before it",
+	scoring.ReasonHeldNotRecent:        "not called sharing yet: no other household streamed in the last week",
 }
 
 func isConcurrent(reasons []string) bool {
@@ -185,6 +195,25 @@ func renderComment(in bodyInput, prev ticketState) string {
 	}
 	if in.holdSuppressed {
 		b.WriteString("The policy asked for a hold, but none was placed (blast-radius brake engaged, or holds turned off).\n")
+	}
+	writeWhy(&b, v)
+	writeTimeline(&b, in.timeline, in.total)
+	writeHistory(&b, in)
+	return b.String()
+}
+
+// renderUndone is the comment on a ticket whose case has come undone: the
+// devices the account was flagged for now stream as its household's own
+// (see scoring.ReasonFlaggedCameHome).
+func renderUndone(in bodyInput, prev ticketState, held bool) string {
+	var b strings.Builder
+	v := in.v
+	fmt.Fprintf(&b, "The case may have come undone: verdict now %s, score %.2f, event %s at %s.\n", v.Verdict, v.Score, orDash(v.EventID), v.Time.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "The devices this ticket is about (flagged %s) have since streamed as the household's own, on its networks.\n", prev.Label)
+	if held {
+		b.WriteString("The account is held on the earlier evidence: check now whether to release it. Priority urgent.\n")
+	} else {
+		b.WriteString("No hold was placed. Weigh this before deciding; if the stay away explains the case, close it as not sharing.\n")
 	}
 	writeWhy(&b, v)
 	writeTimeline(&b, in.timeline, in.total)

@@ -55,6 +55,22 @@ func TestTicketTextGolden(t *testing.T) {
 		resolveHint: (&RT{}).ResolveHint()}
 	golden(t, "body.golden", subject(&last, "hold")+"\n\n"+renderBody(in))
 	golden(t, "comment.golden", renderComment(in, ticketState{Action: "ticket", Label: suspected}))
+	home := last
+	home.Verdict, home.Score, home.Action = scoring.LabelTravel, 0.21, "none"
+	home.Reasons = []string{scoring.ReasonTravelKnownDevice, scoring.ReasonFlaggedCameHome}
+	home.Explanation = "The household's own device is in Lyon (FR); 2 devices taken for another household's when the account was flagged on 2 Nov have since streamed as this household's own."
+	in.v = &home
+	golden(t, "undone.golden", renderUndone(in, ticketState{Action: "hold", Label: sharing}, true))
+}
+
+// TestEveryReasonHasWords: an analyst reads reasons in words; a code
+// without them would reach the ticket bare.
+func TestEveryReasonHasWords(t *testing.T) {
+	for _, r := range scoring.ReasonCodes() {
+		if reasonText[r] == "" {
+			t.Errorf("reason %q has no text for tickets", r)
+		}
+	}
 }
 
 func TestShellQuote(t *testing.T) {

@@ -14,6 +14,11 @@
 //   - new evidence is added to the open ticket as a comment only when the
 //     verdict escalates (suspected_sharing → sharing, or ticket → hold) and
 //     at most once per CommentMinInterval (24h) of event time;
+//   - when the case comes undone (the devices the account was flagged for
+//     stream as its household's own: scoring.ReasonFlaggedCameHome), the
+//     open ticket gets one comment saying so, and is made urgent if the
+//     account is held, since a customer may be held wrongly; this never
+//     opens a ticket, and is said again only after a new escalation;
 //   - holds are urgent, confirmed sharing is high, the rest normal;
 //   - the ticket body has the verdict and score, the reasons in words, a
 //     timeline of the account's recent flagged events (places, devices,
@@ -32,8 +37,8 @@
 // Metrics, registered on the injected prometheus.Registerer:
 //
 //   - sharewatch_tickets_opened_total: tickets created.
-//   - sharewatch_tickets_updated_total: escalations applied (comment and/or
-//     priority raise).
+//   - sharewatch_tickets_updated_total: escalations and undone cases applied
+//     (comment and/or priority change).
 //   - sharewatch_tickets_open: tickets known to be open.
 //   - sharewatch_tickets_oldest_open_age_seconds: age of the oldest open
 //     ticket (SLA alert above 86400).

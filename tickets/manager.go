@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -232,7 +233,12 @@ func priorityFor(action string, suppressed bool, l scoring.Label) Priority {
 // later verdict that escalates (suspected_sharing → sharing, or ticket →
 // hold) adds one comment, at most once per CommentMinInterval of event
 // time; a hold raises the priority to urgent even when the comment has to
-// wait. Anything else, including a redelivered verdict, adds nothing.
+// wait. A verdict that is no longer flagged because the devices the
+// ticket is about came home (scoring.ReasonFlaggedCameHome) adds one
+// comment to the account's open ticket, and makes it urgent if the
+// account is held; it never opens a ticket, and it comments once until
+// the ticket is escalated again. Anything else, including a redelivered
+// verdict, adds nothing.
 func (m *Manager) Act(ctx context.Context, vs []scoring.Verdict) error {
 	m.actMu.Lock()
 	defer m.actMu.Unlock()
@@ -246,17 +252,25 @@ func (m *Manager) Act(ctx context.Context, vs []scoring.Verdict) error {
 	local := map[string]*ticketState{} // states as this batch changes them
 	for i := range vs {
 		v := &vs[i]
-		if v.Action != "ticket" && v.Action != "hold" {
+		undone := CameHome(v)
+		if v.Action != "ticket" && v.Action != "hold" && !undone {
 			continue
 		}
-		m.hist.add(v)
+		if !undone {
+			m.hist.add(v) // the timeline lists flagged events
+		}
 		st := local[v.AccountID]
 		if st == nil {
 			if s, ok := m.ob.state(v.AccountID); ok {
 				st = &s
 			}
 		}
-		it := m.plan(v, st)
+		var it *intent
+		if undone {
+			it = m.planUndone(v, st)
+		} else {
+			it = m.plan(v, st)
+		}
 		if it == nil {
 			continue
 		}
@@ -273,13 +287,32 @@ func (m *Manager) Act(ctx context.Context, vs []scoring.Verdict) error {
 	return nil
 }
 
-// plan decides what a verdict means for the account's ticket, or nil.
-func (m *Manager) plan(v *scoring.Verdict, st *ticketState) *intent {
-	action, suppressed := v.Action, false
-	if action == "hold" && m.o.HoldPlaced != nil && !m.o.HoldPlaced(v.AccountID) {
-		action, suppressed = "ticket", true
+// CameHome reports whether a verdict that is not flagged says that the
+// devices the account was last flagged for came home: the one kind of
+// unflagged verdict the ticket manager acts on (see Act).
+func CameHome(v *scoring.Verdict) bool {
+	return !v.Verdict.Flagged() && slices.Contains(v.Reasons, scoring.ReasonFlaggedCameHome)
+}
+
+// planUndone is plan for a verdict whose case came undone: a comment on
+// the account's open ticket, once, or nil when there is none on record.
+func (m *Manager) planUndone(v *scoring.Verdict, st *ticketState) *intent {
+	if st == nil || st.Undone {
+		return nil
 	}
-	prio := priorityFor(action, suppressed, v.Verdict)
+	held := st.Action == "hold" && (m.o.HoldPlaced == nil || m.o.HoldPlaced(v.AccountID))
+	it := m.intentFor(v, st.Action, st.Priority)
+	it.Kind = intentUndone
+	it.Comment = renderUndone(m.bodyInput(v, st.Action, false), *st, held)
+	it.Reason = "flag came undone: " + it.Reason
+	if held {
+		// Set, not raised: an analyst may have lowered it by hand.
+		it.Priority, it.Raise = PriorityUrgent, true
+	}
+	return it
+}
+
+func (m *Manager) bodyInput(v *scoring.Verdict, action string, suppressed bool) bodyInput {
 	tl, total := m.hist.recent(v.AccountID)
 	in := bodyInput{
 		v: v, action: action, holdSuppressed: suppressed, timeline: tl, total: total,
@@ -290,12 +323,29 @@ func (m *Manager) plan(v *scoring.Verdict, st *ticketState) *intent {
 	if h, ok := m.hd.(interface{ ResolveHint() string }); ok {
 		in.resolveHint = h.ResolveHint()
 	}
-	it := &intent{
+	return in
+}
+
+// intentFor is the intent for verdict v, with no body or comment yet.
+func (m *Manager) intentFor(v *scoring.Verdict, action string, prio Priority) *intent {
+	return &intent{
 		AccountID: v.AccountID, EventID: v.EventID, EventTime: v.Time, Enqueued: m.now().UTC(),
 		Action: action, Label: v.Verdict, Score: v.Score, Priority: prio,
-		Subject: subject(v, action), Body: renderBody(in),
-		Reason: fmt.Sprintf("%s, score %.2f: %s", v.Verdict, v.Score, strings.Join(v.Reasons, ", ")),
+		Subject: subject(v, action),
+		Reason:  fmt.Sprintf("%s, score %.2f: %s", v.Verdict, v.Score, strings.Join(v.Reasons, ", ")),
 	}
+}
+
+// plan decides what a verdict means for the account's ticket, or nil.
+func (m *Manager) plan(v *scoring.Verdict, st *ticketState) *intent {
+	action, suppressed := v.Action, false
+	if action == "hold" && m.o.HoldPlaced != nil && !m.o.HoldPlaced(v.AccountID) {
+		action, suppressed = "ticket", true
+	}
+	prio := priorityFor(action, suppressed, v.Verdict)
+	in := m.bodyInput(v, action, suppressed)
+	it := m.intentFor(v, action, prio)
+	it.Body = renderBody(in)
 	if suppressed {
 		it.Reason += " (hold not placed: brake engaged or holds off)"
 	}
@@ -324,9 +374,16 @@ func (m *Manager) plan(v *scoring.Verdict, st *ticketState) *intent {
 // mergeIntent applies an intent to a ticket state; outbox.apply does the
 // same on replay.
 func mergeIntent(st *ticketState, it *intent) {
-	if it.Kind != intentPriority {
+	switch it.Kind {
+	case intentPriority:
+	case intentUndone:
+		st.Undone = true
+	default:
 		st.Action = maxAction(st.Action, it.Action)
 		st.Label = max(st.Label, it.Label)
+	}
+	if it.Kind == intentEscalate {
+		st.Undone = false // flagged more strongly since: a new case
 	}
 	st.Priority = max(st.Priority, it.Priority)
 	if it.Kind == intentEscalate && it.EventTime.After(st.LastComment) {
@@ -427,6 +484,12 @@ func (m *Manager) send(ctx context.Context, it *intent) error {
 			if err != nil {
 				return m.hdErr(err)
 			}
+			if t == nil && it.Kind == intentUndone {
+				// Decided and closed meanwhile: nothing to tell, and
+				// no case to open.
+				m.log.Info("no open ticket to tell that the case came undone", "account", it.AccountID)
+				return m.ob.done(doneRecord{Seq: it.Seq, AccountID: it.AccountID})
+			}
 			if t != nil {
 				it.ref, it.adopted, it.opened = t.Ref, true, t.Created
 				// The ticket's own priority is the truth here.
@@ -445,7 +508,7 @@ func (m *Manager) send(ctx context.Context, it *intent) error {
 	}
 	if !it.created {
 		updated := false
-		if it.Kind == intentEscalate && !it.commented {
+		if (it.Kind == intentEscalate || it.Kind == intentUndone) && !it.commented {
 			if err := m.hd.Comment(ctx, it.ref, it.Comment); err != nil {
 				return m.hdErr(err)
 			}
@@ -473,6 +536,10 @@ func (m *Manager) send(ctx context.Context, it *intent) error {
 		case it.adopted && it.Kind == intentOpen:
 			r := base
 			r.Action, r.Reason = verdictstore.ActionTicket, "open ticket found on the helpdesk (created before a restart): "+it.Reason
+			recs = append(recs, r)
+		case it.commented && it.Kind == intentUndone:
+			r := base
+			r.Action, r.Reason = verdictstore.ActionComment, it.Reason
 			recs = append(recs, r)
 		case it.commented:
 			r := base

@@ -140,6 +140,85 @@ func TestManagerHoldOpensUrgent(t *testing.T) {
 	}
 }
 
+// TestCaseCameUndone: when the devices an account was flagged for come
+// home, its open ticket is told once (urgent when the account is held),
+// again only after a new escalation, and never in a new ticket; a restart
+// remembers that it was told.
+func TestCaseCameUndone(t *testing.T) {
+	home := func(account, event string, at time.Time) scoring.Verdict {
+		v := verdict(account, event, at, scoring.LabelTravel, "none", 0.2)
+		v.Reasons = []string{scoring.ReasonTravelKnownDevice, scoring.ReasonFlaggedCameHome}
+		v.Explanation = "The household's own device is in Lyon (FR); 2 devices taken for another household's when the account was flagged on 2 Nov have since streamed as this household's own."
+		return v
+	}
+	q := fileQueue(t)
+	audit := &testaudit.Log{}
+	dir := t.TempDir()
+	held := map[string]bool{"h-1": true}
+	opts := managerOpts{audit: audit, holdSet: func(a string) bool { return held[a] }}
+	m := newManager(t, q, dir, opts)
+	act(t, m, verdict("h-1", "e1", t0, sharing, "hold", 0.95), verdict("a-2", "e2", t0, suspected, "ticket", 0.85))
+	drain(t, m)
+	// An analyst lowered the held account's ticket by hand; the case
+	// coming undone makes it urgent again.
+	if err := q.SetPriority(context.Background(), m.TicketRef("h-1"), PriorityNormal); err != nil {
+		t.Fatal(err)
+	}
+	act(t, m, home("h-1", "e3", t0.Add(72*time.Hour)), home("a-2", "e4", t0.Add(72*time.Hour)), home("a-3", "e5", t0.Add(72*time.Hour)),
+		home("h-1", "e6", t0.Add(73*time.Hour))) // told once
+	drain(t, m)
+	byAcct := func() map[string]FileTicket {
+		ts, err := q.List(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]FileTicket{}
+		for _, x := range ts {
+			out[x.AccountID] = x
+		}
+		return out
+	}
+	ts := byAcct()
+	if len(ts) != 2 {
+		t.Fatalf("%d tickets (%v), want 2: a case that came undone opens none", len(ts), slices.Collect(maps.Keys(ts)))
+	}
+	if c := ts["h-1"].Comments; len(c) != 1 || !strings.Contains(c[0].Body, "may have come undone") || !strings.Contains(c[0].Body, "held on the earlier evidence") {
+		t.Errorf("held account: comments %+v, want one saying the case came undone and the account is held", c)
+	}
+	if p := ts["h-1"].Priority; p != PriorityUrgent {
+		t.Errorf("held account: priority %v, want urgent", p)
+	}
+	if c := ts["a-2"].Comments; len(c) != 1 || !strings.Contains(c[0].Body, "No hold was placed") || !strings.Contains(c[0].Body, "flagged_came_home") {
+		t.Errorf("unheld account: comments %+v, want one saying no hold was placed", c)
+	}
+	if p := ts["a-2"].Priority; p != PriorityNormal {
+		t.Errorf("unheld account: priority %v, want normal (unchanged)", p)
+	}
+	rows := audit.Actions(verdictstore.ActionComment)
+	if len(rows) != 2 || !strings.HasPrefix(rows[0].Reason, "flag came undone: ") {
+		t.Errorf("audit comment rows %+v, want 2 saying the flag came undone", rows)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// After a restart: told already, so nothing; escalated since, so told
+	// again.
+	m = newManager(t, q, dir, opts)
+	defer m.Close()
+	act(t, m, home("h-1", "e7", t0.Add(96*time.Hour)),
+		verdict("a-2", "e8", t0.Add(120*time.Hour), sharing, "ticket", 0.9),
+		home("a-2", "e9", t0.Add(150*time.Hour)))
+	drain(t, m)
+	ts = byAcct()
+	if n := len(ts["h-1"].Comments); n != 1 {
+		t.Errorf("held account after a restart: %d comments, want 1", n)
+	}
+	if c := ts["a-2"].Comments; len(c) != 3 || !strings.Contains(c[1].Body, "Escalated") || !strings.Contains(c[2].Body, "may have come undone") {
+		t.Errorf("escalated, then undone again: %d comments, want escalation then a second undone comment", len(c))
+	}
+}
+
 // TestOutboxCrashBeforeSend: the intent is durable, the process dies before
 // sending; a new Manager sends it exactly once.
 func TestOutboxCrashBeforeSend(t *testing.T) {

@@ -30,7 +30,7 @@ func newMetrics(reg prometheus.Registerer, ob *outbox, now func() time.Time) (*m
 		}),
 		updated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sharewatch_tickets_updated_total",
-			Help: "Escalations applied to open tickets: a comment, a priority raise, or both.",
+			Help: "Updates applied to open tickets (escalations, and cases that came undone): a comment, a priority change, or both.",
 		}),
 		ageOnEnd: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "sharewatch_tickets_open_age_seconds",

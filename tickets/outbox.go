@@ -45,6 +45,7 @@ const (
 	intentOpen     = "open"     // make sure a ticket exists; create with Body
 	intentEscalate = "escalate" // comment on the ticket (create if none)
 	intentPriority = "priority" // raise the priority only (create if none)
+	intentUndone   = "undone"   // comment that the case came undone (never create)
 )
 
 // intent is one thing to do on the helpdesk for one account.
@@ -93,6 +94,9 @@ type ticketState struct {
 	Priority Priority      `json:"priority"`
 	// LastComment is the event time of the last escalation comment.
 	LastComment time.Time `json:"last_comment,omitzero"`
+	// Undone: the ticket has been told that its case came undone, and
+	// has not been escalated since.
+	Undone bool `json:"undone,omitempty"`
 	// Opened is when the ticket was created (the helpdesk's clock when it
 	// says, else when sharewatch created or found it).
 	Opened time.Time `json:"opened,omitzero"`
