@@ -213,7 +213,7 @@ func renderUndone(in bodyInput, prev ticketState, held bool) string {
 	if held {
 		b.WriteString("The account is held on the earlier evidence: check now whether to release it. Priority urgent.\n")
 	} else {
-		b.WriteString("No hold was placed. Weigh this before deciding; if the stay away explains the case, close it as not sharing.\n")
+		b.WriteString("The account is not held. Weigh this before deciding; if the stay away explains the case, close it as not sharing.\n")
 	}
 	writeWhy(&b, v)
 	writeTimeline(&b, in.timeline, in.total)

@@ -300,7 +300,14 @@ func (m *Manager) planUndone(v *scoring.Verdict, st *ticketState) *intent {
 	if st == nil || st.Undone {
 		return nil
 	}
-	held := st.Action == "hold" && (m.o.HoldPlaced == nil || m.o.HoldPlaced(v.AccountID))
+	// Held now, by the holder's word: a hold that came within a day of
+	// the last comment only raised the ticket's priority, so st.Action
+	// may still say ticket. Without a holder every hold is taken as
+	// placed, and only holds make a ticket urgent.
+	held := st.Action == "hold" || st.Priority == PriorityUrgent
+	if m.o.HoldPlaced != nil {
+		held = m.o.HoldPlaced(v.AccountID)
+	}
 	it := m.intentFor(v, st.Action, st.Priority)
 	it.Kind = intentUndone
 	it.Comment = renderUndone(m.bodyInput(v, st.Action, false), *st, held)

@@ -188,8 +188,8 @@ func TestCaseCameUndone(t *testing.T) {
 	if p := ts["h-1"].Priority; p != PriorityUrgent {
 		t.Errorf("held account: priority %v, want urgent", p)
 	}
-	if c := ts["a-2"].Comments; len(c) != 1 || !strings.Contains(c[0].Body, "No hold was placed") || !strings.Contains(c[0].Body, "flagged_came_home") {
-		t.Errorf("unheld account: comments %+v, want one saying no hold was placed", c)
+	if c := ts["a-2"].Comments; len(c) != 1 || !strings.Contains(c[0].Body, "The account is not held") || !strings.Contains(c[0].Body, "flagged_came_home") {
+		t.Errorf("unheld account: comments %+v, want one saying the account is not held", c)
 	}
 	if p := ts["a-2"].Priority; p != PriorityNormal {
 		t.Errorf("unheld account: priority %v, want normal (unchanged)", p)

@@ -407,11 +407,16 @@ func (o *outbox) maybeCompactLocked() {
 func (o *outbox) add(its []*intent) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	recs := make([]record, len(its))
-	for i, it := range its {
+	recs := make([]record, 0, len(its))
+	for _, it := range its {
+		if it.Kind == intentUndone && o.accounts[it.AccountID] == nil {
+			// The ticket was decided after Act looked: nothing to tell,
+			// and journalled it would leave a state with no ticket.
+			continue
+		}
 		it.Seq = o.nextSeq
 		o.nextSeq++
-		recs[i] = record{Op: "intent", Intent: it}
+		recs = append(recs, record{Op: "intent", Intent: it})
 	}
 	return o.appendLocked(recs)
 }
