@@ -1,6 +1,7 @@
 package scoring_test
 
 import (
+	"bytes"
 	"net/netip"
 	"path/filepath"
 	"runtime"
@@ -26,7 +27,7 @@ type benchWorld struct {
 	mem      memLocator
 }
 
-func newBenchWorld(b *testing.B, cfg simulate.Config) *benchWorld {
+func newBenchWorld(b testing.TB, cfg simulate.Config) *benchWorld {
 	b.Helper()
 	s, err := simulate.NewStream(cfg)
 	if err != nil {
@@ -114,7 +115,7 @@ func BenchmarkStateBytesPerAccount(b *testing.B) {
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
 			w := newBenchWorld(b, simulate.Config{Accounts: bc.accounts, Days: 30, Seed: 2, Mix: bc.mix})
-			var perAccount float64
+			var perAccount, checkpoint float64
 			for b.Loop() {
 				var before, after runtime.MemStats
 				runtime.GC()
@@ -129,11 +130,56 @@ func BenchmarkStateBytesPerAccount(b *testing.B) {
 					b.Fatal("no accounts held")
 				}
 				perAccount = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(s.Accounts())
+				var cw countingWriter
+				if err := s.Checkpoint(&cw); err != nil {
+					b.Fatal(err)
+				}
+				checkpoint = float64(cw) / float64(s.Accounts())
 				runtime.KeepAlive(s)
 			}
 			runtime.KeepAlive(w)
 			b.ReportMetric(perAccount, "bytes/account")
+			b.ReportMetric(checkpoint, "checkpoint-bytes/account")
 			b.ReportMetric(float64(len(w.events))/float64(bc.accounts), "events/account")
 		})
 	}
+}
+
+type countingWriter int
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+// BenchmarkCheckpoint measures writing and restoring the state of a scored
+// population (500 accounts, 30 days), per account.
+func BenchmarkCheckpoint(b *testing.B) {
+	w := newBenchWorld(b, simulate.Config{Accounts: 500, Days: 30, Seed: 2})
+	s := newScorer(b, w.mem)
+	for i := range w.events {
+		s.Score(&w.events[i])
+	}
+	var buf bytes.Buffer
+	if err := s.Checkpoint(&buf); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("write", func(b *testing.B) {
+		for b.Loop() {
+			var cw countingWriter
+			if err := s.Checkpoint(&cw); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*s.Accounts())/b.Elapsed().Seconds(), "accounts/s")
+	})
+	b.Run("restore", func(b *testing.B) {
+		for b.Loop() {
+			r := newScorer(b, w.mem)
+			if err := r.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*s.Accounts())/b.Elapsed().Seconds(), "accounts/s")
+	})
 }

@@ -189,6 +189,37 @@ func TestSimulateScoreEval(t *testing.T) {
 		}
 	})
 
+	t.Run("state carried between runs", func(t *testing.T) {
+		// The stream scored in two runs, the state kept in a file, gives
+		// the verdicts and summaries of one run over all of it.
+		cut := 0
+		for n := 0; n < len(ids)/2; n++ {
+			cut += bytes.IndexByte(events[cut:], '\n') + 1
+		}
+		state := path("state.bin")
+		args := append(slices.Clone(geoip), "--state", state, "--accounts", path("split.jsonl"))
+		out1, stderr, err := invoke(t, cmdScore, events[:cut], args...)
+		if err != nil {
+			t.Fatalf("score, first half: %v\n%s", err, stderr)
+		}
+		out2, stderr, err := invoke(t, cmdScore, events[cut:], args...)
+		if err != nil {
+			t.Fatalf("score, second half: %v\n%s", err, stderr)
+		}
+		if out1+out2 != refOut {
+			t.Errorf("verdicts of two runs with --state differ from one run's")
+		}
+		if !bytes.Equal(readFile(t, path("split.jsonl")), refAccounts) {
+			t.Errorf("account summaries after two runs with --state differ from one run's")
+		}
+		if err := os.WriteFile(path("bad.bin"), []byte("not a state"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := invoke(t, cmdScore, events, append(slices.Clone(geoip), "--state", path("bad.bin"))...); err == nil || !strings.Contains(err.Error(), "--state") {
+			t.Errorf("a bad state file gave %v, want an error naming --state", err)
+		}
+	})
+
 	t.Run("warm-up", func(t *testing.T) {
 		out, stderr, err := invoke(t, cmdScore, events, append(geoip, "--accounts", path("warm.jsonl"), "--count-from", "2026-10-04T00:00:00Z")...)
 		if err != nil {

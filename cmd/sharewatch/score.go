@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/pipeline"
+	"github.com/sharewatch/sharewatch/scoring"
 )
 
 func cmdScore(ctx context.Context, args []string, io stdio) error {
@@ -22,8 +26,9 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 	logLevel := fs.String("log-level", "warn", "log level")
 	countFrom := fs.String("count-from", "", "end of a warm-up (RFC 3339): earlier events build state but do not count in the --accounts summaries (verdicts and outputs are unchanged)")
 	actFrom := fs.String("act-from", "", "backfill until this time (RFC 3339): earlier events are scored and written but open no ticket and place no hold")
+	statePath := fs.String("state", "", "per-account state file: read at the start if it exists, written at the end, so a stream scored in several runs gets the verdicts of one run")
 	fs.Usage = func() {
-		fmt.Fprintf(io.err, "usage: sharewatch score --geoip-city CITY.mmdb [--geoip-asn ASN.mmdb] [--config FILE] [--accounts accounts.jsonl] < events.jsonl > verdicts.jsonl\n")
+		fmt.Fprintf(io.err, "usage: sharewatch score --geoip-city CITY.mmdb [--geoip-asn ASN.mmdb] [--config FILE] [--accounts accounts.jsonl] [--state state.bin] < events.jsonl > verdicts.jsonl\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +71,11 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer st.Close()
+	if *statePath != "" {
+		if err := restoreState(st.Scorer, *statePath); err != nil {
+			return err
+		}
+	}
 	o := pipeline.BatchOptions{In: io.in, Out: io.out, Errs: io.err, BatchSize: *batch}
 	var af *os.File
 	if *accounts != "" {
@@ -84,9 +94,53 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 			return err
 		}
 	}
+	if *statePath != "" {
+		if err := saveState(st.Scorer, *statePath); err != nil {
+			return err
+		}
+	}
 	log.Info("scored", "lines", stats.Lines, "events", stats.Events, "bad", stats.Bad, "duplicates", stats.Duplicates, "verdicts", stats.Verdicts)
 	if stats.Bad > 0 {
 		fmt.Fprintf(io.err, "sharewatch score: %d bad line(s) skipped, see above\n", stats.Bad)
 	}
 	return nil
+}
+
+// restoreState loads a state file written by saveState; a missing file is
+// a first run.
+func restoreState(s *scoring.Scorer, path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := s.Restore(f); err != nil {
+		return fmt.Errorf("--state %s: %w", path, err)
+	}
+	return nil
+}
+
+// saveState writes the scorer's state next to path and renames it over
+// path, so a crash leaves the old state or the new one, never half.
+func saveState(s *scoring.Scorer, path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := s.Checkpoint(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--state %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
