@@ -6,120 +6,273 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
+	"time"
 )
 
-// A checkpoint is the scorer's per-account state in a compact binary form,
-// so that scoring can stop and go on later with the verdicts it would have
-// given had it never stopped (sharewatch score --state). It is the unit a
-// changelog of account states would carry too.
+// A checkpoint is the scorer's state in a compact binary form, so that
+// scoring can stop and go on later with the verdicts it would have given
+// had it never stopped (sharewatch score --state). Its per-account part is
+// also the unit a changelog of account states would carry.
 //
-// Layout: the magic "SWST", a format version (uvarint), the event-time
-// watermark (varint), the number of accounts (uvarint), then per account,
-// in account-id order, its id and its encoded state, each length-prefixed
-// (uvarint). Times inside an account are varint deltas from its first
-// event; days are varint deltas from that event's day.
+// Layout, numbers as varints unless said otherwise:
+//   - the magic "SWST" and the format version;
+//   - the scorer's clock: the event-time watermark and the next idle
+//     sweep;
+//   - the window of recent event ids against duplicates: whether it has
+//     started, its generation's end, then the current and the older
+//     generation's hashes (a count, then 8 bytes each, ascending);
+//   - the accounts: a count, then per account, in ascending id order, its
+//     id and its encoded state, each length-prefixed; times inside an
+//     account are deltas from its first event, days from that event's day;
+//   - the summaries of evicted accounts (kept for batch runs, see
+//     Options.KeepSummaries): a count, then each, length-prefixed.
 //
-// Not in a checkpoint: the scorer-wide window of event ids (6 h by
-// default, against duplicates from other accounts' redeliveries; each
-// account keeps its own last event ids), the summaries of evicted
-// accounts, and accounts an analyst cleared whose clearing has not been
-// applied yet.
+// Not in a checkpoint: clearings by an analyst (Teach) not yet applied.
 
 const (
 	checkpointMagic = "SWST"
-	// stateFormat is the version of the account encoding; bump it when a
-	// field is added, removed or changes meaning.
+	// stateFormat is the version of the encoding; bump it when a field is
+	// added, removed or changes meaning.
 	stateFormat = 1
 	// maxStateBytes bounds one account's encoded state when reading.
 	maxStateBytes = 1 << 20
+	// maxIDBytes bounds an account id when reading.
+	maxIDBytes = 1 << 10
 )
 
 // ErrCheckpoint is returned for a checkpoint that cannot be read: not one,
 // another format version, or damaged.
 var ErrCheckpoint = errors.New("scoring: bad checkpoint")
 
-// Checkpoint writes every live account's state to w.
+// Checkpoint writes the scorer's state to w.
 func (s *Scorer) Checkpoint(w io.Writer) error {
-	ids := make([]string, 0, len(s.accounts))
-	for id := range s.accounts {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	bw := bufio.NewWriter(w)
 	b := []byte(checkpointMagic)
 	b = binary.AppendUvarint(b, stateFormat)
 	b = binary.AppendVarint(b, s.watermark)
-	b = binary.AppendUvarint(b, uint64(len(ids)))
-	if _, err := bw.Write(b); err != nil {
-		return err
+	b = binary.AppendVarint(b, s.nextSweep)
+	b = append(b, flags(s.dedup.cur != nil))
+	b = binary.AppendVarint(b, s.dedup.end)
+	for _, gen := range []map[uint64]struct{}{s.dedup.cur, s.dedup.old} {
+		hs := slices.Sorted(maps.Keys(gen))
+		b = binary.AppendUvarint(b, uint64(len(hs)))
+		for _, h := range hs {
+			b = binary.LittleEndian.AppendUint64(b, h)
+		}
 	}
+	ids := slices.Sorted(maps.Keys(s.accounts))
+	b = binary.AppendUvarint(b, uint64(len(ids)))
 	var buf []byte
 	for _, id := range ids {
 		buf = s.accounts[id].appendState(buf[:0])
-		b = binary.AppendUvarint(b[:0], uint64(len(id)))
+		b = binary.AppendUvarint(b, uint64(len(id)))
 		b = append(b, id...)
 		b = binary.AppendUvarint(b, uint64(len(buf)))
+		b = append(b, buf...)
 		if _, err := bw.Write(b); err != nil {
 			return err
 		}
-		if _, err := bw.Write(buf); err != nil {
+		b = b[:0]
+	}
+	evicted := slices.Sorted(maps.Keys(s.evicted))
+	b = binary.AppendUvarint(b, uint64(len(evicted)))
+	for _, id := range evicted {
+		sum := s.evicted[id]
+		buf = appendSummary(buf[:0], &sum)
+		b = binary.AppendUvarint(b, uint64(len(buf)))
+		b = append(b, buf...)
+		if _, err := bw.Write(b); err != nil {
 			return err
 		}
+		b = b[:0]
+	}
+	if _, err := bw.Write(b); err != nil {
+		return err
 	}
 	return bw.Flush()
 }
 
-// Restore replaces the scorer's accounts with those of a checkpoint that
-// Checkpoint wrote. On error the scorer is left as it was.
+// Restore replaces the scorer's state with a checkpoint's. On error the
+// scorer is left as it was.
 func (s *Scorer) Restore(r io.Reader) error {
 	br := bufio.NewReader(r)
 	magic := make([]byte, len(checkpointMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != checkpointMagic {
 		return fmt.Errorf("%w: not a sharewatch checkpoint", ErrCheckpoint)
 	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrCheckpoint, fmt.Sprintf(format, args...))
+	}
 	v, err := binary.ReadUvarint(br)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		return bad("%v", err)
 	}
 	if v != stateFormat {
-		return fmt.Errorf("%w: format version %d, this build reads %d", ErrCheckpoint, v, stateFormat)
+		return bad("format version %d, this build reads %d", v, stateFormat)
 	}
-	watermark, err := binary.ReadVarint(br)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	watermark, err1 := binary.ReadVarint(br)
+	nextSweep, err2 := binary.ReadVarint(br)
+	started, err3 := br.ReadByte()
+	dedupEnd, err4 := binary.ReadVarint(br)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return bad("header: %v", err)
+	}
+	var gens [2]map[uint64]struct{}
+	for g := range gens {
+		n, err := binary.ReadUvarint(br)
+		if err != nil {
+			return bad("event-id window: %v", err)
+		}
+		gens[g] = make(map[uint64]struct{}, min(n, 1<<12))
+		var h [8]byte
+		for i := uint64(0); i < n; i++ {
+			if _, err := io.ReadFull(br, h[:]); err != nil {
+				return bad("event-id window: %v", err)
+			}
+			gens[g][binary.LittleEndian.Uint64(h[:])] = struct{}{}
+		}
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		return bad("%v", err)
 	}
-	accounts := make(map[string]*account, min(n, 1<<20))
+	accounts := make(map[string]*account, min(n, 1<<12))
 	var buf []byte
+	prev, maxSeen := "", int64(math.MinInt64)
 	for i := uint64(0); i < n; i++ {
-		id, err := readChunk(br, 1024, &buf)
+		id, err := readChunk(br, maxIDBytes, &buf)
 		if err != nil {
-			return fmt.Errorf("%w: account %d of %d: %v", ErrCheckpoint, i+1, n, err)
+			return bad("account %d of %d: %v", i+1, n, err)
 		}
 		key := string(id)
+		if i > 0 && key <= prev {
+			return bad("account %q after %q: ids out of order or repeated", key, prev)
+		}
+		prev = key
 		st, err := readChunk(br, maxStateBytes, &buf)
 		if err != nil {
-			return fmt.Errorf("%w: account %q: %v", ErrCheckpoint, key, err)
+			return bad("account %q: %v", key, err)
 		}
 		a, err := decodeState(st)
 		if err != nil {
-			return fmt.Errorf("%w: account %q: %v", ErrCheckpoint, key, err)
+			return bad("account %q: %v", key, err)
 		}
 		accounts[key] = a
+		maxSeen = max(maxSeen, a.lastSeen)
+	}
+	ne, err := binary.ReadUvarint(br)
+	if err != nil {
+		return bad("evicted accounts: %v", err)
+	}
+	evicted := make(map[string]AccountSummary, min(ne, 1<<12))
+	for i := uint64(0); i < ne; i++ {
+		b, err := readChunk(br, maxStateBytes, &buf)
+		if err != nil {
+			return bad("evicted account %d of %d: %v", i+1, ne, err)
+		}
+		sum, err := decodeSummary(b)
+		if err != nil {
+			return bad("evicted account %d of %d: %v", i+1, ne, err)
+		}
+		if _, dup := evicted[sum.AccountID]; dup {
+			return bad("evicted account %q twice", sum.AccountID)
+		}
+		evicted[sum.AccountID] = sum
+		maxSeen = max(maxSeen, sum.LastSeen.Unix())
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
-		return fmt.Errorf("%w: data after the last account", ErrCheckpoint)
+		return bad("data after the last account")
+	}
+	// The watermark is the latest event time seen, and an account kept
+	// here saw it: one far ahead of them all is damage, and would stop
+	// every idle sweep for good. The next sweep is within the hour.
+	if maxSeen != math.MinInt64 {
+		watermark = min(watermark, maxSeen)
 	}
 	s.accounts = accounts
-	s.watermark = max(s.watermark, watermark)
-	s.nextSweep = 0 // sweep idle accounts on the next event
+	if s.evicted != nil {
+		s.evicted = evicted
+	}
+	s.watermark, s.nextSweep = watermark, min(nextSweep, watermark+3600)
+	s.dedup.end, s.dedup.cur, s.dedup.old = dedupEnd, nil, nil
+	if started != 0 {
+		s.dedup.cur, s.dedup.old = gens[0], gens[1]
+	}
 	s.m.accounts.Set(float64(len(s.accounts)))
 	return nil
+}
+
+// appendSummary encodes an evicted account's summary.
+func appendSummary(b []byte, sum *AccountSummary) []byte {
+	e := stateEncoder{b: b}
+	at := func(t *time.Time) {
+		if t == nil {
+			e.varint(0)
+			return
+		}
+		e.varint(t.Unix())
+	}
+	e.string(sum.AccountID)
+	e.byte(byte(sum.Verdict))
+	e.fixed64(math.Float64bits(sum.Score))
+	e.uvarint(uint64(len(sum.Reasons)))
+	for _, r := range sum.Reasons {
+		e.string(r)
+	}
+	e.string(sum.Explanation)
+	at(sum.FirstFlagged)
+	e.byte(byte(sum.LastVerdict))
+	e.fixed64(math.Float64bits(sum.LastScore))
+	at(&sum.FirstSeen)
+	at(&sum.LastSeen)
+	e.uvarint(uint64(sum.Events))
+	at(sum.ImpossibleTravel)
+	at(sum.CountedFrom)
+	return e.b
+}
+
+// decodeSummary decodes what appendSummary wrote, as summaryOf builds a
+// summary (times in UTC, 0 for none, reasons never nil).
+func decodeSummary(b []byte) (AccountSummary, error) {
+	d := stateDecoder{b: b}
+	at := func() *time.Time {
+		if v := d.varint(); v != 0 {
+			t := time.Unix(v, 0).UTC()
+			return &t
+		}
+		return nil
+	}
+	score := func() float64 {
+		f := math.Float64frombits(d.fixed64())
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			d.fail("score %v", f)
+		}
+		return f
+	}
+	var sum AccountSummary
+	sum.AccountID = d.string()
+	sum.Verdict = d.label()
+	sum.Score = score()
+	sum.Reasons = make([]string, d.count(16))
+	for i := range sum.Reasons {
+		sum.Reasons[i] = d.string()
+	}
+	sum.Explanation = d.string()
+	sum.FirstFlagged = at()
+	sum.LastVerdict = d.label()
+	sum.LastScore = score()
+	sum.FirstSeen = time.Unix(d.varint(), 0).UTC()
+	sum.LastSeen = time.Unix(d.varint(), 0).UTC()
+	sum.Events = int(d.ubounded(math.MaxUint32))
+	sum.ImpossibleTravel = at()
+	sum.CountedFrom = at()
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d bytes after the summary", len(d.b))
+	}
+	return sum, d.err
 }
 
 func readChunk(r *bufio.Reader, limit uint64, buf *[]byte) ([]byte, error) {
@@ -272,6 +425,17 @@ func decodeState(b []byte) (*account, error) {
 		p.lodging, p.business, p.trusted, p.located = f&16 != 0, f&32 != 0, f&64 != 0, f&128 != 0
 		p.renumbered = uint32(d.ubounded(math.MaxUint32))
 	}
+	// Each chain of predecessors ends: lineOf follows them.
+	for i := 0; d.err == nil && i < len(a.places); i++ {
+		p, steps := i, 0
+		for ; a.places[p].prev != 0 && steps <= len(a.places); steps++ {
+			p = int(a.places[p].prev) - 1
+		}
+		if steps > len(a.places) {
+			d.fail("place %d: its predecessors go round in a circle", i)
+			break
+		}
+	}
 	a.edges = make([]edge, d.count(maxEdges))
 	for i := range a.edges {
 		x := &a.edges[i]
@@ -360,8 +524,15 @@ func (d *stateDecoder) label() Label      { return Label(d.ubounded(uint64(Label
 func (d *stateDecoder) time() int64       { return d.t0 + d.varint() }
 func (d *stateDecoder) count(max int) int { return int(d.ubounded(uint64(max))) }
 func (d *stateDecoder) bool() bool        { return d.byte() != 0 }
-func (d *stateDecoder) float32() float32  { return math.Float32frombits(uint32(d.fixed(4))) }
-func (d *stateDecoder) fixed64() uint64   { return d.fixed(8) }
+func (d *stateDecoder) float32() float32 {
+	f := math.Float32frombits(uint32(d.fixed(4)))
+	if f != f || math.IsInf(float64(f), 0) {
+		d.fail("number %v", f)
+		return 0
+	}
+	return f
+}
+func (d *stateDecoder) fixed64() uint64 { return d.fixed(8) }
 func (d *stateDecoder) days() dayset {
 	return dayset{last: int32(d.bounded(-1<<30, 1<<30) + int64(d.d0)), bits: d.uvarint()}
 }

@@ -66,7 +66,7 @@ func randomAccount(r *rand.Rand) *account {
 		p := &a.places[i]
 		p.firstSeen, p.lastSeen = clock(), clock()
 		p.days, p.conflicts, p.reach = day(), day(), day()
-		p.prev = int8(r.IntN(len(a.places) + 1))
+		p.prev = int8(r.IntN(i + 1)) // an earlier place or none: chains end, as live ones do
 	}
 	for i := range a.edges {
 		e := &a.edges[i]

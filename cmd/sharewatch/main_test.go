@@ -191,18 +191,22 @@ func TestSimulateScoreEval(t *testing.T) {
 
 	t.Run("state carried between runs", func(t *testing.T) {
 		// The stream scored in two runs, the state kept in a file, gives
-		// the verdicts and summaries of one run over all of it.
+		// the verdicts and summaries of one run over all of it; the
+		// first run's last event, sent again at the start of the
+		// second, is a duplicate there too.
 		cut := 0
 		for n := 0; n < len(ids)/2; n++ {
 			cut += bytes.IndexByte(events[cut:], '\n') + 1
 		}
+		last := events[bytes.LastIndexByte(events[:cut-1], '\n')+1 : cut]
+		day1, day2 := events[:cut], append(slices.Clone(last), events[cut:]...)
 		state := path("state.bin")
 		args := append(slices.Clone(geoip), "--state", state, "--accounts", path("split.jsonl"))
-		out1, stderr, err := invoke(t, cmdScore, events[:cut], args...)
+		out1, stderr, err := invoke(t, cmdScore, day1, args...)
 		if err != nil {
 			t.Fatalf("score, first half: %v\n%s", err, stderr)
 		}
-		out2, stderr, err := invoke(t, cmdScore, events[cut:], args...)
+		out2, stderr, err := invoke(t, cmdScore, day2, args...)
 		if err != nil {
 			t.Fatalf("score, second half: %v\n%s", err, stderr)
 		}
@@ -211,6 +215,9 @@ func TestSimulateScoreEval(t *testing.T) {
 		}
 		if !bytes.Equal(readFile(t, path("split.jsonl")), refAccounts) {
 			t.Errorf("account summaries after two runs with --state differ from one run's")
+		}
+		if _, _, err := invoke(t, cmdScore, day1, append(slices.Clone(geoip), "--state", path("no/such/dir/state.bin"))...); err == nil || !strings.Contains(err.Error(), "--state") {
+			t.Errorf("a state file in a missing directory gave %v, want an error naming --state before scoring", err)
 		}
 		if err := os.WriteFile(path("bad.bin"), []byte("not a state"), 0o644); err != nil {
 			t.Fatal(err)

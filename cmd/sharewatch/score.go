@@ -26,7 +26,7 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 	logLevel := fs.String("log-level", "warn", "log level")
 	countFrom := fs.String("count-from", "", "end of a warm-up (RFC 3339): earlier events build state but do not count in the --accounts summaries (verdicts and outputs are unchanged)")
 	actFrom := fs.String("act-from", "", "backfill until this time (RFC 3339): earlier events are scored and written but open no ticket and place no hold")
-	statePath := fs.String("state", "", "per-account state file: read at the start if it exists, written at the end, so a stream scored in several runs gets the verdicts of one run")
+	statePath := fs.String("state", "", "state file: read at the start if it exists, replaced at the end, so a stream scored in several runs gets the verdicts of one run (an event_id sent again is dropped within 6 h of event time or the account's last 8 events; one run drops it whenever)")
 	fs.Usage = func() {
 		fmt.Fprintf(io.err, "usage: sharewatch score --geoip-city CITY.mmdb [--geoip-asn ASN.mmdb] [--config FILE] [--accounts accounts.jsonl] [--state state.bin] < events.jsonl > verdicts.jsonl\n")
 		fs.PrintDefaults()
@@ -71,10 +71,18 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer st.Close()
+	var stateTmp *os.File
 	if *statePath != "" {
 		if err := restoreState(st.Scorer, *statePath); err != nil {
 			return err
 		}
+		// Where the new state goes is checked now, not after the run's
+		// outputs are written.
+		if stateTmp, err = os.CreateTemp(filepath.Dir(*statePath), filepath.Base(*statePath)+".*.tmp"); err != nil {
+			return fmt.Errorf("--state: %w", err)
+		}
+		defer os.Remove(stateTmp.Name())
+		defer stateTmp.Close()
 	}
 	o := pipeline.BatchOptions{In: io.in, Out: io.out, Errs: io.err, BatchSize: *batch}
 	var af *os.File
@@ -94,9 +102,9 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 			return err
 		}
 	}
-	if *statePath != "" {
-		if err := saveState(st.Scorer, *statePath); err != nil {
-			return err
+	if stateTmp != nil {
+		if err := saveState(st.Scorer, stateTmp, *statePath); err != nil {
+			return fmt.Errorf("--state %s: %w", *statePath, err)
 		}
 	}
 	log.Info("scored", "lines", stats.Lines, "events", stats.Events, "bad", stats.Bad, "duplicates", stats.Duplicates, "verdicts", stats.Verdicts)
@@ -123,24 +131,26 @@ func restoreState(s *scoring.Scorer, path string) error {
 	return nil
 }
 
-// saveState writes the scorer's state next to path and renames it over
-// path, so a crash leaves the old state or the new one, never half.
-func saveState(s *scoring.Scorer, path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
+// saveState writes the scorer's state to f, a new file beside path, and
+// renames it over path, so a crash leaves the old state or the new one,
+// never half of either.
+func saveState(s *scoring.Scorer, f *os.File, path string) error {
+	if err := s.Checkpoint(f); err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	if err := s.Checkpoint(f); err != nil {
-		f.Close()
-		return fmt.Errorf("--state %s: %w", path, err)
-	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync() // the rename itself
 }
