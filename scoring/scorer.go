@@ -56,7 +56,11 @@ type Scorer struct {
 	// countFrom is Options.CountFrom in unix seconds (0: count everything).
 	countFrom int64
 
-	dedup     dedupWindow
+	dedup dedupWindow
+	// Scratch for Score, reused from event to event (Score is not safe
+	// for concurrent use): the households of the account being scored.
+	comp      components
+	hs        []household
 	teachMu   sync.Mutex
 	teach     []string // accounts an analyst cleared, applied on the next Score
 	teaching  atomic.Bool
@@ -183,16 +187,18 @@ func (s *Scorer) Score(ev *ingest.Event) (v Verdict, ok bool) {
 	if ev.Type != ingest.TypeLogin || ev.Success {
 		si = s.track(a, ev, &obs, now, day)
 	}
-	c := a.households(now, s.bridge)
+	c := &s.comp
+	a.householdsInto(c, now, s.bridge)
 	if si >= 0 && obs.place >= 0 {
 		a.markReach(c, obs.place, now, day)
 	}
-	hs := a.householdSummary(c, day, 28)
+	hs := a.householdSummaryInto(s.hs, c, day, 28)
 	if si >= 0 && ev.Type != ingest.TypeLogout {
 		if s.concurrency(a, si, c, hs, now, day, &obs) {
-			hs = a.householdSummary(c, day, 28) // new conflict marks
+			hs = a.householdSummaryInto(hs, c, day, 28) // new conflict marks
 		}
 	}
+	s.hs = hs
 	x, ev2 := s.features(a, c, hs, day, &obs)
 	ev2.scattered = a.scattered(c, now, ev2.spots[:])
 	if s.tap != nil {

@@ -159,8 +159,16 @@ func (c *components) place(p int) int  { return c.find(c.nd + p) }
 
 // Households clusters devices and places into households at time now.
 func (a *account) households(now int64, bridge int64) *components {
+	c := new(components)
+	a.householdsInto(c, now, bridge)
+	return c
+}
+
+// householdsInto is households into c, which it resets: the scorer keeps
+// one for every event, so the hot path allocates none.
+func (a *account) householdsInto(c *components, now int64, bridge int64) {
 	today := a.dayOf(now)
-	c := &components{nd: len(a.devices)}
+	*c = components{nd: len(a.devices)}
 	for i := 0; i < len(a.devices)+len(a.places); i++ {
 		c.parent[i] = int8(i)
 	}
@@ -177,7 +185,6 @@ func (a *account) households(now int64, bridge int64) *components {
 		}
 	}
 	a.pairDualStack(c, now, today)
-	return c
 }
 
 // renumberedLines fills c.line and c.lineDays and joins the addresses of
@@ -611,7 +618,13 @@ type household struct {
 // day today. The first element is the primary household (the account
 // owner's home): see better.
 func (a *account) householdSummary(c *components, today int32, window int) []household {
-	var hs []household
+	return a.householdSummaryInto(nil, c, today, window)
+}
+
+// householdSummaryInto is householdSummary appended to dst[:0], so the
+// scorer reuses one slice for every event.
+func (a *account) householdSummaryInto(dst []household, c *components, today int32, window int) []household {
+	hs := dst[:0]
 	idx := func(root int) int {
 		for i := range hs {
 			if hs[i].root == root {
