@@ -136,6 +136,22 @@ type account struct {
 	baseFlagged      int64
 }
 
+// room returns s with room for one more element, growing it by a quarter
+// (at least two) up to limit: append would double it, and a quarter of
+// the state per account was slack capacity (a place is 136 bytes).
+func room[T any](s []T, limit int) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := min(limit, len(s)+max(2, len(s)/4))
+	if n <= len(s) {
+		n = len(s) + 1 // over the limit: the caller evicts first, never here
+	}
+	grown := make([]T, len(s), n)
+	copy(grown, s)
+	return grown
+}
+
 // seenRecently reports whether the event id hash was among the account's
 // last few events, and records it otherwise.
 func (a *account) seenRecently(h uint64) bool {
@@ -171,7 +187,7 @@ func (a *account) placeIndex(key uint64) int {
 // seen one when full.
 func (a *account) addDevice(id uint64, now int64) int {
 	if len(a.devices) < maxDevices {
-		a.devices = append(a.devices, device{id: id, firstSeen: now, lastSeen: now})
+		a.devices = append(room(a.devices, maxDevices), device{id: id, firstSeen: now, lastSeen: now})
 		return len(a.devices) - 1
 	}
 	victim := 0
@@ -209,7 +225,7 @@ func (a *account) addPlace(p place) int {
 		}
 	}
 	if len(a.places) < maxPlaces {
-		a.places = append(a.places, p)
+		a.places = append(room(a.places, maxPlaces), p)
 		return len(a.places) - 1
 	}
 	victim := -1
@@ -262,7 +278,7 @@ func (a *account) touchEdge(d, p int, day int32, now int64) {
 	}
 	e := edge{dev: uint8(d), place: uint8(p), lastSeen: now}
 	e.days.add(day)
-	a.edges = append(a.edges, e)
+	a.edges = append(room(a.edges, maxEdges), e)
 }
 
 func (a *account) sessionIndex(key uint64) int {
@@ -289,7 +305,7 @@ func (a *account) addSession(s session) int {
 		}
 		a.sessions = append(a.sessions[:victim], a.sessions[victim+1:]...)
 	}
-	a.sessions = append(a.sessions, s)
+	a.sessions = append(room(a.sessions, maxSessions), s)
 	return len(a.sessions) - 1
 }
 
