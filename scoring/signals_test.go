@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -444,6 +445,32 @@ func TestGuessKind(t *testing.T) {
 	for _, tc := range tests {
 		if got := guessKind(tc.ua); got != tc.want {
 			t.Errorf("guessKind(%q) = %d, want %d", tc.ua, got, tc.want)
+		}
+	}
+}
+
+// TestNearShortcutsAgree: near's shortcuts (same position; far apart by
+// latitude alone) answer as the great-circle distance does, also for
+// pairs right at the threshold.
+func TestNearShortcutsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for i := 0; i < 200000; i++ {
+		p := place{lat: float32(r.Float64()*140 - 70), lon: float32(r.Float64()*360 - 180), acc: uint16(r.IntN(4) * 50)}
+		q := p
+		switch i % 3 {
+		case 1: // within a few hundred km
+			q.lat += float32(r.NormFloat64() * 3)
+			q.lon += float32(r.NormFloat64() * 3)
+		case 2: // due north or south, where the bound is tight
+			q.lat += float32(r.NormFloat64() * 5)
+		}
+		q.acc = uint16(r.IntN(4) * 20)
+		d := DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon))
+		for _, km := range []float64{0, 100, 300, SeparationKM(d, p.acc, q.acc)} {
+			want := SeparationKM(d, p.acc, q.acc) <= km
+			if got := near(&p, &q, km); got != want {
+				t.Fatalf("near(%+v, %+v, %v) = %v, the great circle says %v (distance %v)", p, q, km, got, want, d)
+			}
 		}
 	}
 }
