@@ -34,6 +34,9 @@ type Options struct {
 	// place no hold. Replaying weeks of logins with it gives a new
 	// deployment (or a restart) accounts with history before it acts.
 	ActFrom time.Time
+	// StateFile, for Run: where the scorer's state is kept across clean
+	// restarts (see runstate.go). Empty: every start is a cold start.
+	StateFile string
 }
 
 func (o *Options) fill() {
@@ -284,9 +287,23 @@ func Run(ctx context.Context, cfg config.Config, configPath string, o Options) e
 	if err != nil {
 		return err
 	}
+	var start map[int]int64
+	if o.StateFile != "" {
+		if start, err = restoreRunState(ctx, cfg, st.Scorer, o.StateFile, o.Logger); err != nil {
+			return err
+		}
+	}
 	return serve(ctx, cfg.Server.Listen, o, func(g *errgroup.Group, ctx context.Context) {
 		st.StartWorkers(ctx, g, cfg.Helpdesk.PollInterval)
-		g.Go(func() error { return cons.Run(ctx) })
+		g.Go(func() error {
+			if err := cons.Run(ctx); err != nil {
+				return err // not a clean stop: the next start is a cold one
+			}
+			if o.StateFile == "" {
+				return nil
+			}
+			return saveRunState(st.Scorer, start, cons.Processed(), o.StateFile, o.Logger)
+		})
 	})
 }
 

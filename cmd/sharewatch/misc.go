@@ -94,6 +94,7 @@ func cmdRun(ctx context.Context, args []string, io stdio) error {
 	cfgPath := fs.String("config", "", "config file (required)")
 	logLevel := fs.String("log-level", "info", "log level")
 	actFrom := fs.String("act-from", "", "backfill until this time (RFC 3339): earlier events are scored and written but open no ticket and place no hold")
+	statePath := fs.String("state", "", "scorer state file: saved on a clean shutdown, restored on start when the group's committed offsets match it (one instance consuming the whole topic); otherwise scoring starts from nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func cmdRun(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.Run(ctx, cfg, *cfgPath, pipeline.Options{Logger: newLogger(io.err, *logLevel), ActFrom: from})
+	return pipeline.Run(ctx, cfg, *cfgPath, pipeline.Options{Logger: newLogger(io.err, *logLevel), ActFrom: from, StateFile: *statePath})
 }
 
 // parseTimeFlag parses an optional RFC 3339 time flag ("" is the zero time).

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/sharewatch/sharewatch/config"
+	"github.com/sharewatch/sharewatch/internal/atomicfile"
 	"github.com/sharewatch/sharewatch/pipeline"
 	"github.com/sharewatch/sharewatch/scoring"
 )
@@ -71,18 +71,17 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer st.Close()
-	var stateTmp *os.File
+	var stateOut *atomicfile.File
 	if *statePath != "" {
 		if err := restoreState(st.Scorer, *statePath); err != nil {
 			return err
 		}
 		// Where the new state goes is checked now, not after the run's
 		// outputs are written.
-		if stateTmp, err = os.CreateTemp(filepath.Dir(*statePath), filepath.Base(*statePath)+".*.tmp"); err != nil {
+		if stateOut, err = atomicfile.Create(*statePath); err != nil {
 			return fmt.Errorf("--state: %w", err)
 		}
-		defer os.Remove(stateTmp.Name())
-		defer stateTmp.Close()
+		defer stateOut.Abort()
 	}
 	o := pipeline.BatchOptions{In: io.in, Out: io.out, Errs: io.err, BatchSize: *batch}
 	var af *os.File
@@ -102,8 +101,11 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 			return err
 		}
 	}
-	if stateTmp != nil {
-		if err := saveState(st.Scorer, stateTmp, *statePath); err != nil {
+	if stateOut != nil {
+		if err := st.Scorer.Checkpoint(stateOut); err != nil {
+			return fmt.Errorf("--state %s: %w", *statePath, err)
+		}
+		if err := stateOut.Commit(); err != nil {
 			return fmt.Errorf("--state %s: %w", *statePath, err)
 		}
 	}
@@ -129,28 +131,4 @@ func restoreState(s *scoring.Scorer, path string) error {
 		return fmt.Errorf("--state %s: %w", path, err)
 	}
 	return nil
-}
-
-// saveState writes the scorer's state to f, a new file beside path, and
-// renames it over path, so a crash leaves the old state or the new one,
-// never half of either.
-func saveState(s *scoring.Scorer, f *os.File, path string) error {
-	if err := s.Checkpoint(f); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	return dir.Sync() // the rename itself
 }
