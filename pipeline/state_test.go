@@ -1,21 +1,19 @@
 package pipeline_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/internal/testkafka"
 	"github.com/sharewatch/sharewatch/internal/testproc"
 	"github.com/sharewatch/sharewatch/pipeline"
@@ -50,50 +48,16 @@ func TestCleanRestartKeepsScorerState(t *testing.T) {
 			if tc.withState {
 				state = filepath.Join(dir, "state.bin")
 			}
-			runToCommitted := func() {
-				t.Helper()
-				cfg.Server.Listen = testproc.FreeAddr(t)
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				errc := make(chan error, 1)
-				go func() { errc <- pipeline.Run(ctx, cfg, "test.yml", pipeline.Options{StateFile: state}) }()
-				ends, err := kc.EndOffsets(e2eTopic)
-				if err != nil {
-					t.Fatal(err)
-				}
-				deadline := time.Now().Add(e2eWithin)
-				for done := false; !done; {
-					done = true
-					for part, end := range ends {
-						if end > 0 && kc.CommittedOffsets(e2eGroup, e2eTopic)[part] != end {
-							done = false
-						}
-					}
-					select {
-					case err := <-errc:
-						t.Fatalf("run stopped early: %v", err)
-					default:
-					}
-					if time.Now().After(deadline) {
-						t.Fatal("the group never committed the end of the topic")
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
-				cancel()
-				if err := <-errc; err != nil {
-					t.Fatalf("run: %v", err)
-				}
-			}
 			half := len(msgs) / 2
 			produce(t, addr, msgs[:half])
-			runToCommitted()
+			runUntilCommitted(t, kc, cfg, state)
 			if tc.withState {
 				if _, err := os.Stat(state); err != nil {
 					t.Fatalf("no state file after a clean stop: %v", err)
 				}
 			}
 			produce(t, addr, msgs[half:])
-			runToCommitted()
+			runUntilCommitted(t, kc, cfg, state)
 
 			got := readVerdicts(t, cfg.Verdicts.Path)
 			if len(got) != len(want) {
@@ -135,44 +99,9 @@ func TestStateFileBehindTheGroupIsLeftAside(t *testing.T) {
 	dir := t.TempDir()
 	cfg := e2eConfig(t, addr, dir, p, false, tickets.KindNone)
 	state := filepath.Join(dir, "state.bin")
-	run := func(stateFile string) string {
-		t.Helper()
-		cfg.Server.Listen = testproc.FreeAddr(t)
-		var logs bytes.Buffer
-		lw := &syncWriter{w: &logs}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		errc := make(chan error, 1)
-		go func() {
-			errc <- pipeline.Run(ctx, cfg, "test.yml", pipeline.Options{StateFile: stateFile, Logger: slog.New(slog.NewTextHandler(lw, nil))})
-		}()
-		ends, _ := kc.EndOffsets(e2eTopic)
-		deadline := time.Now().Add(e2eWithin)
-		started := func() bool { // past the state file, consuming
-			lw.mu.Lock()
-			defer lw.mu.Unlock()
-			return strings.Contains(logs.String(), "consuming")
-		}
-		for !started() || !reflect.DeepEqual(kc.CommittedOffsets(e2eGroup, e2eTopic), ends) {
-			select {
-			case err := <-errc:
-				t.Fatalf("run stopped early: %v", err)
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the group never committed the end of the topic")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-		if err := <-errc; err != nil {
-			t.Fatalf("run: %v", err)
-		}
-		return logs.String()
-	}
 	half := len(msgs) / 2
 	produce(t, addr, msgs[:half])
-	if logs := run(state); !strings.Contains(logs, "no state file yet") {
+	if logs := runUntilCommitted(t, kc, cfg, state); !strings.Contains(logs, "no state file yet") {
 		t.Errorf("first start does not say there is no state yet:\n%s", logs)
 	}
 	saved, err := os.ReadFile(state)
@@ -180,11 +109,11 @@ func TestStateFileBehindTheGroupIsLeftAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	produce(t, addr, msgs[half:])
-	run("") // another consumer of the group, without the state
+	runUntilCommitted(t, kc, cfg, "") // another consumer of the group, without the state
 	if err := os.WriteFile(state, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if logs := run(state); !strings.Contains(logs, "state file is not at the group's committed offsets") || strings.Contains(logs, "scorer state restored") {
+	if logs := runUntilCommitted(t, kc, cfg, state); !strings.Contains(logs, "state file is not at the group's committed offsets") || strings.Contains(logs, "scorer state restored") {
 		t.Errorf("a state file behind the group was not left aside:\n%s", logs)
 	}
 
@@ -199,13 +128,38 @@ func TestStateFileBehindTheGroupIsLeftAside(t *testing.T) {
 	}
 }
 
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
+// runUntilCommitted runs pipeline.Run with stateFile until it is consuming
+// and the group has committed the end of the logins topic, stops it
+// cleanly, and returns its log.
+func runUntilCommitted(t *testing.T, kc *testkafka.Cluster, cfg config.Config, stateFile string) string {
+	t.Helper()
+	cfg.Server.Listen = testproc.FreeAddr(t)
+	var logs testproc.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- pipeline.Run(ctx, cfg, "test.yml", pipeline.Options{StateFile: stateFile, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	}()
+	ends, err := kc.EndOffsets(e2eTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(e2eWithin)
+	for !strings.Contains(logs.String(), "consuming") || !reflect.DeepEqual(kc.CommittedOffsets(e2eGroup, e2eTopic), ends) {
+		select {
+		case err := <-errc:
+			t.Fatalf("run stopped early: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the group never committed the end of the topic")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return logs.String()
 }
