@@ -12,17 +12,21 @@ import (
 // Processed returns, for each partition this consumer processed messages
 // of, the offset after the last one processed with none missing before it:
 // where the group resumes once that is committed. Partitions it processed
-// nothing of are absent. Call it after Run has returned.
-func (c *Consumer) Processed() map[int]int64 {
+// nothing of are absent. rewound reports that some partition was read
+// again from an earlier offset during the run (a rebalance, a reader
+// restart): its processed work then no longer lines up with offsets.
+// Call it after Run has returned.
+func (c *Consumer) Processed() (offsets map[int]int64, rewound bool) {
 	c.offsets.mu.Lock()
 	defer c.offsets.mu.Unlock()
-	out := make(map[int]int64, len(c.offsets.parts))
+	offsets = make(map[int]int64, len(c.offsets.parts))
 	for p, po := range c.offsets.parts {
+		rewound = rewound || po.epoch > 0
 		if po.done >= 0 {
-			out[p] = po.done + 1
+			offsets[p] = po.done + 1
 		}
 	}
-	return out
+	return offsets, rewound
 }
 
 // GroupOffsets returns the consumer group's committed offset for every

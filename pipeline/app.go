@@ -302,7 +302,15 @@ func Run(ctx context.Context, cfg config.Config, configPath string, o Options) e
 			if o.StateFile == "" {
 				return nil
 			}
-			return saveRunState(st.Scorer, start, cons.Processed(), o.StateFile, o.Logger)
+			processed, rewound := cons.Processed()
+			if rewound {
+				// The state may hold events past the offsets it could
+				// record. The old file stays: it still matches if nothing
+				// was committed since, else the next start is cold.
+				o.Logger.Warn("a partition was read again during the run (a rebalance); the state is not saved", "state", o.StateFile)
+				return nil
+			}
+			return saveRunState(st.Scorer, start, processed, o.StateFile, o.Logger)
 		})
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/ingest"
@@ -41,9 +42,26 @@ var ErrRunState = errors.New("pipeline: bad run state file")
 // restoreRunState restores the scorer from the state file at path if the
 // group's committed offsets match it, and returns those offsets.
 func restoreRunState(ctx context.Context, cfg config.Config, sc *scoring.Scorer, path string, log *slog.Logger) (map[int]int64, error) {
-	group, err := ingest.GroupOffsets(ctx, cfg.Kafka)
+	// Where the state goes at the end is checked now, not after weeks of
+	// consuming.
+	probe, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("--state: %w", err)
+	}
+	probe.Abort()
+	// The group's offsets, waiting for the broker as the consumer would
+	// (a coordinator still loading, a broker restarting).
+	var group map[int]int64
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		if group, err = ingest.GroupOffsets(ctx, cfg.Kafka); err == nil {
+			break
+		}
+		log.Warn("reading the group's committed offsets for the state file; retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("--state: %w (last: %w)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {

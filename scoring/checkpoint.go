@@ -28,9 +28,9 @@ import (
 //     id and its encoded state, each length-prefixed; times inside an
 //     account are deltas from its first event, days from that event's day;
 //   - the summaries of evicted accounts (kept for batch runs, see
-//     Options.KeepSummaries): a count, then each, length-prefixed.
-//
-// Not in a checkpoint: clearings by an analyst (Teach) not yet applied.
+//     Options.KeepSummaries): a count, then each, length-prefixed;
+//   - the accounts an analyst cleared (Teach) whose clearing the next
+//     event applies: a count, then each id, length-prefixed.
 
 const (
 	checkpointMagic = "SWST"
@@ -88,6 +88,14 @@ func (s *Scorer) Checkpoint(w io.Writer) error {
 			return err
 		}
 		b = b[:0]
+	}
+	s.teachMu.Lock()
+	teach := slices.Clone(s.teach)
+	s.teachMu.Unlock()
+	b = binary.AppendUvarint(b, uint64(len(teach)))
+	for _, id := range teach {
+		b = binary.AppendUvarint(b, uint64(len(id)))
+		b = append(b, id...)
 	}
 	if _, err := bw.Write(b); err != nil {
 		return err
@@ -183,6 +191,18 @@ func (s *Scorer) Restore(r io.Reader) error {
 		evicted[sum.AccountID] = sum
 		maxSeen = max(maxSeen, sum.LastSeen.Unix())
 	}
+	nt, err := binary.ReadUvarint(br)
+	if err != nil {
+		return bad("cleared accounts: %v", err)
+	}
+	var teach []string
+	for i := uint64(0); i < nt; i++ {
+		id, err := readChunk(br, maxIDBytes, &buf)
+		if err != nil {
+			return bad("cleared account %d of %d: %v", i+1, nt, err)
+		}
+		teach = append(teach, string(id))
+	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return bad("data after the last account")
 	}
@@ -201,6 +221,10 @@ func (s *Scorer) Restore(r io.Reader) error {
 	if started != 0 {
 		s.dedup.cur, s.dedup.old = gens[0], gens[1]
 	}
+	s.teachMu.Lock()
+	s.teach = teach
+	s.teaching.Store(len(teach) > 0)
+	s.teachMu.Unlock()
 	s.m.accounts.Set(float64(len(s.accounts)))
 	return nil
 }

@@ -200,16 +200,17 @@ func TestRestoreDistrustsAFutureWatermark(t *testing.T) {
 // to size memory before the data behind them is read. (Found by a
 // review.)
 func TestRestoreOfATinyFileAllocatesLittle(t *testing.T) {
-	for _, where := range []string{"event ids", "accounts", "evicted"} {
+	for _, where := range []string{"event ids", "accounts", "evicted", "cleared"} {
 		src, _ := New(Config{}, Options{Locator: testLocator()})
 		var buf bytes.Buffer
 		if err := src.Checkpoint(&buf); err != nil {
 			t.Fatal(err)
 		}
 		b := buf.Bytes()
-		// An empty scorer's checkpoint ends with four zero counts: the two
-		// event-id generations, the accounts and the evicted summaries.
-		i := map[string]int{"event ids": len(b) - 4, "accounts": len(b) - 2, "evicted": len(b) - 1}[where]
+		// An empty scorer's checkpoint ends with five zero counts: the two
+		// event-id generations, the accounts, the evicted summaries and
+		// the cleared accounts.
+		i := map[string]int{"event ids": len(b) - 5, "accounts": len(b) - 3, "evicted": len(b) - 2, "cleared": len(b) - 1}[where]
 		big := append(binary.AppendUvarint(append([]byte(nil), b[:i]...), 1<<40), b[i+1:]...)
 		sc, _ := New(Config{}, Options{Locator: testLocator()})
 		var m0, m1 runtime.MemStats
@@ -223,5 +224,49 @@ func TestRestoreOfATinyFileAllocatesLittle(t *testing.T) {
 		if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 1<<20 {
 			t.Errorf("%s: a %d-byte file made Restore allocate %d MB", where, len(big), alloc>>20)
 		}
+	}
+}
+
+// TestRestoreKeepsPendingClearings: an analyst's "not sharing" decision is
+// applied by the next event; a checkpoint written before that event keeps
+// it, so a restart does not lose it. (Found by a review.)
+func TestRestoreKeepsPendingClearings(t *testing.T) {
+	events := sharerScript(t)
+	cut := len(events) * 2 / 3
+	one, _ := New(Config{}, Options{Locator: testLocator()})
+	first, _ := New(Config{}, Options{Locator: testLocator()})
+	var ref, got []Verdict
+	for i := range events[:cut] {
+		if v, ok := one.Score(&events[i]); ok {
+			ref = append(ref, v)
+		}
+		if v, ok := first.Score(&events[i]); ok {
+			got = append(got, v)
+		}
+	}
+	one.Teach("acct-a")
+	first.Teach("acct-a")
+	var buf bytes.Buffer
+	if err := first.Checkpoint(&buf); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := New(Config{}, Options{Locator: testLocator()})
+	if err := second.Restore(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for i := range events[cut:] {
+		ev := events[cut+i]
+		if v, ok := one.Score(&ev); ok {
+			ref = append(ref, v)
+		}
+		if v, ok := second.Score(&ev); ok {
+			got = append(got, v)
+		}
+	}
+	if !reflect.DeepEqual(got, ref) {
+		t.Error("verdicts after a restart with a clearing pending differ from one run's")
+	}
+	if ref[len(ref)-1].Verdict.Flagged() {
+		t.Fatalf("the cleared account is still flagged (%s): the test does not show the clearing", ref[len(ref)-1].Verdict)
 	}
 }
