@@ -287,15 +287,21 @@ func Run(ctx context.Context, cfg config.Config, configPath string, o Options) e
 	if err != nil {
 		return err
 	}
-	var start map[int]int64
-	if o.StateFile != "" {
-		if start, err = restoreRunState(ctx, cfg, st.Scorer, o.StateFile, o.Logger); err != nil {
-			return err
-		}
-	}
 	return serve(ctx, cfg.Server.Listen, o, func(g *errgroup.Group, ctx context.Context) {
 		st.StartWorkers(ctx, g, cfg.Helpdesk.PollInterval)
 		g.Go(func() error {
+			// The state is read while /healthz and /metrics are up: it
+			// may wait for the broker.
+			var start map[int]int64
+			if o.StateFile != "" {
+				var err error
+				if start, err = restoreRunState(ctx, cfg, st.Scorer, o.StateFile, o.Logger); err != nil {
+					if ctx.Err() != nil {
+						return nil // stopped while waiting for the broker
+					}
+					return err
+				}
+			}
 			if err := cons.Run(ctx); err != nil {
 				return err // not a clean stop: the next start is a cold one
 			}

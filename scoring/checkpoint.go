@@ -103,7 +103,8 @@ func (s *Scorer) Checkpoint(w io.Writer) error {
 	return bw.Flush()
 }
 
-// Restore replaces the scorer's state with a checkpoint's. On error the
+// Restore replaces the scorer's state with a checkpoint's; clearings
+// (Teach) not yet applied are kept, after the checkpoint's. On error the
 // scorer is left as it was.
 func (s *Scorer) Restore(r io.Reader) error {
 	br := bufio.NewReader(r)
@@ -222,8 +223,8 @@ func (s *Scorer) Restore(r io.Reader) error {
 		s.dedup.cur, s.dedup.old = gens[0], gens[1]
 	}
 	s.teachMu.Lock()
-	s.teach = teach
-	s.teaching.Store(len(teach) > 0)
+	s.teach = append(teach, s.teach...) // and clearings that came in meanwhile
+	s.teaching.Store(len(s.teach) > 0)
 	s.teachMu.Unlock()
 	s.m.accounts.Set(float64(len(s.accounts)))
 	return nil
