@@ -157,15 +157,9 @@ func (c *components) union(a, b int) {
 func (c *components) device(d int) int { return c.find(d) }
 func (c *components) place(p int) int  { return c.find(c.nd + p) }
 
-// Households clusters devices and places into households at time now.
-func (a *account) households(now int64, bridge int64) *components {
-	c := new(components)
-	a.householdsInto(c, now, bridge)
-	return c
-}
-
-// householdsInto is households into c, which it resets: the scorer keeps
-// one for every event, so the hot path allocates none.
+// householdsInto clusters devices and places into households at time now,
+// in c, which it resets: the scorer keeps one for every event, so the hot
+// path allocates none.
 func (a *account) householdsInto(c *components, now int64, bridge int64) {
 	today := a.dayOf(now)
 	*c = components{nd: len(a.devices)}
@@ -614,15 +608,10 @@ type household struct {
 	roaming bool
 }
 
-// householdSummary summarises households over the `window` days ending at
-// day today. The first element is the primary household (the account
-// owner's home): see better.
-func (a *account) householdSummary(c *components, today int32, window int) []household {
-	return a.householdSummaryInto(nil, c, today, window)
-}
-
-// householdSummaryInto is householdSummary appended to dst[:0], so the
-// scorer reuses one slice for every event.
+// householdSummaryInto summarises households over the `window` days
+// ending at day today, appended to dst[:0] (the scorer reuses one slice
+// for every event). The first element is the primary household (the
+// account owner's home): see better.
 func (a *account) householdSummaryInto(dst []household, c *components, today int32, window int) []household {
 	hs := dst[:0]
 	idx := func(root int) int {

@@ -474,3 +474,15 @@ func TestNearShortcutsAgree(t *testing.T) {
 		}
 	}
 }
+
+// households and householdSummary are the allocating forms of
+// householdsInto and householdSummaryInto, for tests.
+func (a *account) households(now int64, bridge int64) *components {
+	c := new(components)
+	a.householdsInto(c, now, bridge)
+	return c
+}
+
+func (a *account) householdSummary(c *components, today int32, window int) []household {
+	return a.householdSummaryInto(nil, c, today, window)
+}
