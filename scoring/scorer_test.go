@@ -1811,3 +1811,96 @@ func TestExplanationWithoutAHomeYet(t *testing.T) {
 		t.Errorf("second evening: %q, want the home in Stockholm named", last)
 	}
 }
+
+// TestFriendsOtherFamilyInTheirOwnTown: the owner's home in Stockholm is
+// IPv4 only. A friend 100 km away, on the owner's ISP, streams on IPv6
+// prefixes and IPv4 addresses that the ISP renumbers every day, so no
+// address of the friend's is used on two days and no device ties the
+// friend's two families together by one network. The friend's IPv4
+// addresses are in the friend's town, not the owner's: the friend's IPv6
+// line is not the other half of the owner's home (see ownOtherFamily).
+func TestFriendsOtherFamilyInTheirOwnTown(t *testing.T) {
+	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
+	const asn = 3301
+	vasteras := func(d int, v6 bool) netip.Prefix {
+		if v6 {
+			return netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x20, 0x02, 0x50, byte(d), 0x01}), 56)
+		}
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{81, 229, byte(d), 0}), 24)
+	}
+	locator := func(lat, lon float64) fakeLocator {
+		loc := testLocator()
+		for d := 0; d < 28; d++ {
+			for _, v6 := range []bool{false, true} {
+				loc[vasteras(d, v6)] = enrich.Location{Kind: enrich.KindPublic, City: "Västerås", Country: "SE", Lat: lat, Lon: lon, HasCoords: true, AccuracyKM: 20, ASN: asn}
+			}
+		}
+		return loc
+	}
+	friend := func(s *script) {
+		for d := 2; d < 28; d++ {
+			if d%2 == 1 {
+				continue
+			}
+			// Every other evening, on that day's addresses; every third
+			// time the TV falls back to IPv4.
+			s.session("friend-tv", vasteras(d, d%3 != 0), evening(d, 20), 2*time.Hour)
+			if d%8 == 0 {
+				s.session("friend-laptop", vasteras(d, true), evening(d, 21), time.Hour)
+			}
+		}
+	}
+	t.Run("a friend in another town", func(t *testing.T) {
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: locator(59.61, 16.55)}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+			s.session("phone", stockholmHome, evening(d, 21), time.Hour)
+		}
+		friend(s)
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l < LabelSuspectedSharing {
+			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+		}
+	})
+	t.Run("one home whose IPv6 is placed in the next town", func(t *testing.T) {
+		// The ISP places the home's renumbered IPv6 prefixes 100 km
+		// away; the phone falls back to the home's IPv4 line itself.
+		s := &script{t: t, acct: "a-2", opts: Options{Locator: locator(59.61, 16.55)}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+			net := vasteras(d, true)
+			if d%3 == 0 {
+				net = stockholmHome
+			}
+			s.session("phone", net, evening(d, 21), time.Hour)
+			if d%2 == 0 {
+				s.session("laptop", vasteras(d, true), evening(d, 20), time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l > LabelOK {
+			t.Errorf("peak %s (score %.3f), want ok", l, sc)
+		}
+	})
+	t.Run("one home in one town, falling back to addresses of its own", func(t *testing.T) {
+		// The IPv4-only TV keeps its address; the phone's IPv4 sessions
+		// get others of the ISP's, in the same town. Those are the
+		// home's too: they are not away from the TV's line.
+		s := &script{t: t, acct: "a-3", opts: Options{Locator: locator(59.61, 16.55)}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+			net := stockholmV6
+			if d%3 == 0 {
+				net = renumbered(d)
+			}
+			s.session("phone", net, evening(d, 21), time.Hour)
+			if d%2 == 0 {
+				s.session("laptop", stockholmV6, evening(d, 20), time.Hour)
+			}
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l > LabelOK {
+			t.Errorf("peak %s (score %.3f), want ok", l, sc)
+		}
+	})
+}

@@ -399,7 +399,7 @@ func (a *account) pairDualStack(c *components, now int64, today int32) {
 				gap = -gap
 			}
 			joined := regular[i]&regular[j] != 0 && p.somebodys() && sameSpot(p, q)
-			if !joined && a.staticAcross(c, i, j, now) {
+			if !joined && (a.staticAcross(c, i, j, now) || a.ownOtherFamily(c, j, i, today) || a.ownOtherFamily(c, i, j, today)) {
 				continue
 			}
 			if n < len(cand) {
@@ -1084,6 +1084,42 @@ func (a *account) v4Elsewhere(i, j int, today int32) bool {
 			continue
 		}
 		if near(o, q, dualStackSlackKM) && !near(o, p, dualStackSlackKM) {
+			days |= e.days.window(today, 64)
+		}
+	}
+	return popcount(days) >= 2
+}
+
+// ownOtherFamily reports whether the devices of x's line used, on two
+// days or more, networks of x's ISP in y's IP family that are placed at
+// x's spot (see sameSpot), outside y's town (circles more than reachTownKM
+// apart), and on lines other than y's. x's line then has its other family
+// there, so y is not it. A friend on the owner's ISP in a town nearby,
+// whose TV streams over both families on addresses renumbered every day,
+// is then not taken for the other half of the owner's single-family home:
+// the friend's IPv4 addresses are in the friend's town, the owner's in the
+// owner's. A home whose families are placed apart falls back to y itself,
+// and a home in one town falls back to addresses in y's town.
+func (a *account) ownOtherFamily(c *components, x, y int, today int32) bool {
+	px, py := &a.places[x], &a.places[y]
+	if !px.located || !py.located {
+		return false
+	}
+	lx, ly := c.lineOf(x), c.lineOf(y)
+	var devs uint32
+	for k := range a.places {
+		if o := &a.places[k]; o.used && c.lineOf(k) == lx {
+			devs |= o.devs
+		}
+	}
+	var days uint64
+	for _, e := range a.edges {
+		r := int(e.place)
+		o := &a.places[r]
+		if devs&(1<<uint(e.dev)) == 0 || o.v6 != py.v6 || o.asn != px.asn || c.lineOf(r) == ly {
+			continue
+		}
+		if sameSpot(o, px) && !near(o, py, reachTownKM) {
 			days |= e.days.window(today, 64)
 		}
 	}
