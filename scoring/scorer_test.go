@@ -1904,3 +1904,50 @@ func TestFriendsOtherFamilyInTheirOwnTown(t *testing.T) {
 		}
 	})
 }
+
+// TestOneDeviceOnARenumberedLine: a friend's single device (no user agent)
+// streams from Malmö on a new address every visit, on an ISP that
+// renumbers its lines daily. No address is used twice, but one device at
+// one spot, one address a day, for days, is at home there (settledAt); a
+// trip of the owner's phone on its carrier, after streaming at home, is
+// still travel.
+func TestOneDeviceOnARenumberedLine(t *testing.T) {
+	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
+	malmo := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{78, 71, byte(d), 0}), 24) }
+	loc := testLocator()
+	for d := 0; d < 28; d++ {
+		loc[malmo(d)] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.60, Lon: 13.00, HasCoords: true, AccuracyKM: 20, ASN: 2119}
+	}
+	home := func(s *script) {
+		for d := 0; d < 28; d++ {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+			s.session("phone", stockholmHome, evening(d, 21), time.Hour)
+		}
+	}
+	t.Run("a friend's one device", func(t *testing.T) {
+		s := &script{t: t, acct: "a-1", opts: Options{Locator: loc}, ua: map[string]string{"tv": tvUA}}
+		home(s)
+		for d := 4; d < 28; d += 3 {
+			s.session("friend", malmo(d), evening(d, 20), 2*time.Hour)
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l < LabelSuspectedSharing {
+			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+		}
+	})
+	t.Run("the owner's phone away for five days", func(t *testing.T) {
+		s := &script{t: t, acct: "a-2", opts: Options{Locator: loc}, ua: map[string]string{"tv": tvUA}}
+		for d := 0; d < 28; d++ {
+			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+			at := stockholmHome
+			if d >= 10 && d < 15 {
+				at = malmo(d)
+			}
+			s.session("phone", at, evening(d, 21), time.Hour)
+		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l > LabelTravel {
+			t.Errorf("peak %s (score %.3f), want travel or ok", l, sc)
+		}
+	})
+}

@@ -244,7 +244,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 		devs, spot := a.spotDevices(q, today)
 		done |= spot
-		if popcount32(devs) < 2 || a.nearHomeLine(q, shared, &root) {
+		if !a.settledAt(devs, spot, today) || a.nearHomeLine(q, shared, &root) {
 			continue
 		}
 		// Join whole chains only, each at the spot and used by those
@@ -266,7 +266,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 				jdevs |= a.places[p].devs
 			}
 		}
-		if popcount32(jdevs) < 2 {
+		if !a.settledAt(jdevs, joined, today) {
 			continue
 		}
 		r := root[bits.TrailingZeros32(joined)]
@@ -291,6 +291,33 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 	}
 	return chained
 }
+
+// settledAt reports whether devices devs live at the addresses in spot:
+// two devices or more, or one that streamed there on soloLineDays days or
+// more (see spotDevices: about one address a day, at one spot, nowhere
+// else). A device that has only ever streamed at one far spot, on a new
+// address every day, for days, is at its home there on a line its ISP
+// renumbers: a friend's TV without a user agent. A phone hopping through
+// its carrier's pool gets several addresses a day, scattered over towns.
+func (a *account) settledAt(devs, spot uint32, today int32) bool {
+	switch n := popcount32(devs); {
+	case n >= 2:
+		return true
+	case n == 0:
+		return false
+	}
+	var days uint64
+	for m := spot; m != 0; m &= m - 1 {
+		if p := &a.places[bits.TrailingZeros32(m)]; p.used && p.devs&devs != 0 {
+			days |= p.days.window(today, 64)
+		}
+	}
+	return popcount(days) >= soloLineDays
+}
+
+// soloLineDays: days one device must have streamed at a far spot, on
+// addresses of its own, for them to be its home line (see settledAt).
+const soloLineDays = 4
 
 // nearHomeLine reports whether place q is within sameAreaKM (beyond both
 // radii) of a located place on a home line (shared, by root) of the
