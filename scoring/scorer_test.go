@@ -1908,8 +1908,9 @@ func TestFriendsOtherFamilyInTheirOwnTown(t *testing.T) {
 // TestOneDeviceOnARenumberedLine: a friend's single device (no user agent)
 // streams from Malmö on a new address every visit, on an ISP that
 // renumbers its lines daily. No address is used twice, but one device at
-// one spot, one address a day, for days, is at home there (settledAt); a
-// trip of the owner's phone on its carrier, after streaming at home, is
+// one spot, one address a day, for days, is at home there (settledAt),
+// also beside a line the friend's laptop used one evening (nearHomeLine);
+// a trip of the owner's phone on its carrier, after streaming at home, is
 // still travel.
 func TestOneDeviceOnARenumberedLine(t *testing.T) {
 	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
@@ -1930,6 +1931,21 @@ func TestOneDeviceOnARenumberedLine(t *testing.T) {
 		for d := 4; d < 28; d += 3 {
 			s.session("friend", malmo(d), evening(d, 20), 2*time.Hour)
 		}
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l < LabelSuspectedSharing {
+			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+		}
+	})
+	t.Run("a friend's one device, and a laptop there one evening", func(t *testing.T) {
+		// The laptop's evening makes a line at the friend's spot that a
+		// desktop browser streamed on; one evening is not a home of the
+		// account beside which the TV's addresses would be a phone's.
+		s := &script{t: t, acct: "a-3", opts: Options{Locator: loc}, ua: map[string]string{"tv": tvUA, "friend-laptop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"}}
+		home(s)
+		for d := 4; d < 28; d += 3 {
+			s.session("friend", malmo(d), evening(d, 20), 2*time.Hour)
+		}
+		s.session("friend-laptop", malmo(27), evening(11, 22), time.Hour)
 		_, vs := s.run(t)
 		if l, sc := peak(vs); l < LabelSuspectedSharing {
 			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)

@@ -207,6 +207,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 	}
 	var root [maxPlaces]int8
+	var rootDays [maxPlaces]uint64
 	var shared, desk, scattered uint32
 	for q := range a.places {
 		root[q] = int8(c.lineOf(q))
@@ -214,6 +215,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		if !pl.used {
 			continue
 		}
+		rootDays[root[q]] |= pl.days.window(today, 64)
 		bit := uint32(1) << uint(root[q])
 		if pl.somebodys() {
 			shared |= bit
@@ -244,7 +246,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 		devs, spot := a.spotDevices(q, today)
 		done |= spot
-		if !a.settledAt(devs, spot, today) || a.nearHomeLine(q, shared, &root) {
+		if !a.settledAt(devs, spot, today) || a.nearHomeLine(q, shared, &root, &rootDays) {
 			continue
 		}
 		// Join whole chains only, each at the spot and used by those
@@ -321,10 +323,11 @@ const soloLineDays = 4
 
 // nearHomeLine reports whether place q is within sameAreaKM (beyond both
 // radii) of a located place on a home line (shared, by root) of the
-// account.
-func (a *account) nearHomeLine(q int, shared uint32, root *[maxPlaces]int8) bool {
+// account that was in use on two days or more (lineDays, by root). A
+// laptop's one evening on a friend's line is not the account's home.
+func (a *account) nearHomeLine(q int, shared uint32, root *[maxPlaces]int8, lineDays *[maxPlaces]uint64) bool {
 	for p := range a.places {
-		if pl := &a.places[p]; p != q && pl.used && pl.located && shared&(1<<uint(root[p])) != 0 && near(pl, &a.places[q], sameAreaKM) {
+		if pl := &a.places[p]; p != q && pl.used && pl.located && shared&(1<<uint(root[p])) != 0 && popcount(lineDays[root[p]]) >= 2 && near(pl, &a.places[q], sameAreaKM) {
 			return true
 		}
 	}
