@@ -1132,8 +1132,8 @@ func (a *account) v4Elsewhere(i, j int, today int32) bool {
 // and a home in one town falls back to addresses in y's town.
 func (a *account) ownOtherFamily(c *components, x, y int, today int32) bool {
 	px, py := &a.places[x], &a.places[y]
-	if !px.located || !py.located {
-		return false
+	if !px.located || !py.located || !near(px, py, dualStackSlackKM) {
+		return false // farther apart, v4Elsewhere judges
 	}
 	lx, ly := c.lineOf(x), c.lineOf(y)
 	var devs uint32
