@@ -295,12 +295,15 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 }
 
 // settledAt reports whether devices devs live at the addresses in spot:
-// two devices or more, or one that streamed there on soloLineDays days or
-// more (see spotDevices: about one address a day, at one spot, nowhere
-// else). A device that has only ever streamed at one far spot, on a new
-// address every day, for days, is at its home there on a line its ISP
-// renumbers: a friend's TV without a user agent. A phone hopping through
-// its carrier's pool gets several addresses a day, scattered over towns.
+// two devices or more, or one that is no phone and streamed there on
+// soloLineDays days or more, spread over soloLineSpanDays or more (see
+// spotDevices: about one address a day, at one spot, nowhere else; that
+// the spot is away from the account's homes is nearHomeLine's to say). A
+// device that has only ever streamed at one spot, on a new address every
+// day, week after week, is at its home there on a line its ISP renumbers:
+// a friend's TV without a user agent. A phone on its carrier gets a new
+// address at every session wherever it is, and a stay (a tablet's week
+// away, never at home yet) ends before it has lasted that long.
 func (a *account) settledAt(devs, spot uint32, today int32) bool {
 	switch n := popcount32(devs); {
 	case n >= 2:
@@ -308,18 +311,26 @@ func (a *account) settledAt(devs, spot uint32, today int32) bool {
 	case n == 0:
 		return false
 	}
+	d := bits.TrailingZeros32(devs)
+	if a.devices[d].kind == kindPhone {
+		return false
+	}
 	var days uint64
-	for m := spot; m != 0; m &= m - 1 {
-		if p := &a.places[bits.TrailingZeros32(m)]; p.used && p.devs&devs != 0 {
-			days |= p.days.window(today, 64)
+	for _, e := range a.edges {
+		if int(e.dev) == d && spot&(1<<uint(e.place)) != 0 {
+			days |= e.days.window(today, 64)
 		}
 	}
-	return popcount(days) >= soloLineDays
+	return popcount(days) >= soloLineDays && spanOf(days) >= soloLineSpanDays
 }
 
-// soloLineDays: days one device must have streamed at a far spot, on
-// addresses of its own, for them to be its home line (see settledAt).
-const soloLineDays = 4
+// soloLineDays and soloLineSpanDays: days one device must have streamed
+// at a spot, on addresses of its own, and over how many days from first
+// to last, for them to be its home line (see settledAt).
+const (
+	soloLineDays     = 4
+	soloLineSpanDays = 8
+)
 
 // nearHomeLine reports whether place q is within sameAreaKM (beyond both
 // radii) of a located place on a home line (shared, by root) of the
@@ -399,7 +410,12 @@ func (a *account) pairDualStack(c *components, now int64, today int32) {
 	}
 	// regular[p]: devices that used place p on two days or more of the
 	// window; a device falls back from one family to the other at home.
-	var regular [maxPlaces]uint32
+	var regular, lineDevs [maxPlaces]uint32
+	for q := range a.places {
+		if a.places[q].used {
+			lineDevs[c.lineOf(q)] |= a.places[q].devs
+		}
+	}
 	for _, e := range a.edges {
 		if popcount(e.days.window(today, 64)) >= 2 {
 			regular[e.place] |= 1 << uint(e.dev)
@@ -429,7 +445,7 @@ func (a *account) pairDualStack(c *components, now int64, today int32) {
 				gap = -gap
 			}
 			joined := regular[i]&regular[j] != 0 && p.somebodys() && sameSpot(p, q)
-			if !joined && (a.staticAcross(c, i, j, now) || a.ownOtherFamily(c, j, i, today) || a.ownOtherFamily(c, i, j, today)) {
+			if !joined && (a.staticAcross(c, i, j, now) || a.ownOtherFamily(c, j, i, today, &lineDevs) || a.ownOtherFamily(c, i, j, today, &lineDevs)) {
 				continue
 			}
 			if n < len(cand) {
@@ -1120,40 +1136,48 @@ func (a *account) v4Elsewhere(i, j int, today int32) bool {
 	return popcount(days) >= 2
 }
 
-// ownOtherFamily reports whether the devices of x's line used, on two
-// days or more, networks of x's ISP in y's IP family that are placed at
-// x's spot (see sameSpot), outside y's town (circles more than reachTownKM
-// apart), and on lines other than y's. x's line then has its other family
-// there, so y is not it. A friend on the owner's ISP in a town nearby,
-// whose TV streams over both families on addresses renumbered every day,
-// is then not taken for the other half of the owner's single-family home:
-// the friend's IPv4 addresses are in the friend's town, the owner's in the
-// owner's. A home whose families are placed apart falls back to y itself,
-// and a home in one town falls back to addresses in y's town.
-func (a *account) ownOtherFamily(c *components, x, y int, today int32) bool {
+// ownOtherFamily reports whether the devices of x's line (lineDevs, by
+// line) used, on two days or more, networks of x's ISP in y's IP family,
+// not on y's line, that are at x's spot: both placed to sameSpotAccuracyKM
+// or better, their positions within reachTownKM of x's and at least that
+// far from y's. x's line then has its other family in its own town, so y
+// is not it. A friend on the owner's ISP in a town nearby, whose TV
+// streams over both families on addresses renumbered every day, is then
+// not taken for the other half of the owner's single-family home: the
+// friend's IPv4 addresses are in the friend's town, the owner's in the
+// owner's. A home whose families are placed apart falls back to y itself;
+// a home in one town falls back to addresses in y's town; and a phone's
+// days at a summer house or on its carrier in the next town are not in
+// x's town, however wide x's accuracy circle. Pairs farther apart than
+// dualStackSlackKM are v4Elsewhere's to judge; a pair placed in one town
+// has no other town to find (and costs no scan on every event).
+func (a *account) ownOtherFamily(c *components, x, y int, today int32, lineDevs *[maxPlaces]uint32) bool {
 	px, py := &a.places[x], &a.places[y]
-	if !px.located || !py.located || !near(px, py, dualStackSlackKM) {
-		return false // farther apart, v4Elsewhere judges
+	if !px.located || !py.located || positionKM(px, py) < reachTownKM || !near(px, py, dualStackSlackKM) {
+		return false // far apart: v4Elsewhere's; one town: no town of its own
 	}
-	lx, ly := c.lineOf(x), c.lineOf(y)
-	var devs uint32
-	for k := range a.places {
-		if o := &a.places[k]; o.used && c.lineOf(k) == lx {
-			devs |= o.devs
-		}
-	}
+	devs, ly := lineDevs[c.lineOf(x)], c.lineOf(y)
 	var days uint64
 	for _, e := range a.edges {
 		r := int(e.place)
 		o := &a.places[r]
-		if devs&(1<<uint(e.dev)) == 0 || o.v6 != py.v6 || o.asn != px.asn || c.lineOf(r) == ly {
+		d := e.days.window(today, 64)
+		if devs&(1<<uint(e.dev)) == 0 || d&^days == 0 || o.v6 != py.v6 || o.asn != px.asn || c.lineOf(r) == ly || !sameSpot(o, px) {
 			continue
 		}
-		if sameSpot(o, px) && !near(o, py, reachTownKM) {
-			days |= e.days.window(today, 64)
+		if positionKM(o, px) < reachTownKM && positionKM(o, py) >= reachTownKM {
+			if days |= d; popcount(days) >= 2 {
+				return true
+			}
 		}
 	}
-	return popcount(days) >= 2
+	return false
+}
+
+// positionKM is the distance between two places' GeoIP positions,
+// ignoring their accuracy radii.
+func positionKM(p, q *place) float64 {
+	return DistanceKM(float64(p.lat), float64(p.lon), float64(q.lat), float64(q.lon))
 }
 
 // near reports whether places p and q are within km of each other,
