@@ -399,7 +399,11 @@ func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 // is then not merged into the owner's home through the owner's IPv4
 // line. A home whose IPv6 prefix rotates loses nothing: its devices tie
 // the prefixes together. A renumbered line, being one line, takes its
-// partners one after another, never two at once.
+// partners one after another, never two at once. Candidates that are not
+// one line by their devices are refused when one side is far and has an
+// IPv4 line of its own there (v4Elsewhere), kept its IPv4 address while
+// the IPv6 prefix moved on (staticAcross), or has its other family in a
+// town of its own (ownOtherFamily).
 func (a *account) pairDualStack(c *components, now int64, today int32) {
 	v6 := false
 	for j := range a.places {
