@@ -273,7 +273,9 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 		r := root[bits.TrailingZeros32(joined)]
 		for m := joined; m != 0; m &= m - 1 {
-			root[bits.TrailingZeros32(m)] = r
+			p := bits.TrailingZeros32(m)
+			rootDays[r] |= rootDays[root[p]] // the joined line's days, for nearHomeLine
+			root[p] = r
 		}
 		shared |= 1 << uint(r)
 	}
