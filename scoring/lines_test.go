@@ -45,19 +45,20 @@ func TestDualStackHomeAfterAWeekendAway(t *testing.T) {
 	}
 	t.Run("control: no weekend away", func(t *testing.T) {
 		s := build(false)
-		if l, sc := peak(runPeak_(t, s)); l > LabelOK {
+		if l, sc := peak(verdicts(t, s)); l > LabelOK {
 			t.Errorf("peak %s (score %.3f), want ok", l, sc)
 		}
 	})
 	t.Run("one weekend at the summer house", func(t *testing.T) {
 		s := build(true)
-		if l, sc := peak(runPeak_(t, s)); l > LabelTravel {
+		if l, sc := peak(verdicts(t, s)); l > LabelTravel {
 			t.Errorf("peak %s (score %.3f), want travel or ok", l, sc)
 		}
 	})
 }
 
-func runPeak_(t *testing.T, s *script) []Verdict {
+// verdicts runs s and returns its verdicts.
+func verdicts(t *testing.T, s *script) []Verdict {
 	t.Helper()
 	_, vs := s.run(t)
 	return vs
@@ -83,7 +84,7 @@ func TestDualStackHomeWithACommutersPhone(t *testing.T) {
 			s.session("phone", mobile(d), evening(d, 8), 30*time.Minute) // on the train
 		}
 	}
-	if l, sc := peak(runPeak_(t, s)); l > LabelOK {
+	if l, sc := peak(verdicts(t, s)); l > LabelOK {
 		t.Errorf("peak %s (score %.3f), want ok", l, sc)
 	}
 }
@@ -114,7 +115,7 @@ func TestTripDeviceIsNoHomeLine(t *testing.T) {
 					s.session("tablet", malmo(d), evening(d, 21), time.Hour)
 				}
 			}
-			if l, sc := peak(runPeak_(t, s)); l > LabelTravel {
+			if l, sc := peak(verdicts(t, s)); l > LabelTravel {
 				t.Errorf("peak %s (score %.3f), want travel or ok", l, sc)
 			}
 		})
@@ -139,7 +140,7 @@ func TestTVOnRenumberedIPv4PlacedElsewhere(t *testing.T) {
 			s.session("laptop", stockholmV6, evening(d, 21), time.Hour)
 		}
 	}
-	if l, sc := peak(runPeak_(t, s)); l > LabelOK {
+	if l, sc := peak(verdicts(t, s)); l > LabelOK {
 		t.Errorf("peak %s (score %.3f), want ok", l, sc)
 	}
 }
@@ -204,7 +205,7 @@ func TestPhoneOnMobileDataIsNoHomeLine(t *testing.T) {
 			s.session("kid-phone", mobile(d), evening(d, 7), 40*time.Minute)
 		}
 	}
-	if l, sc := peak(runPeak_(t, s)); l > LabelTravel {
+	if l, sc := peak(verdicts(t, s)); l > LabelTravel {
 		t.Errorf("peak %s (score %.3f), want travel or ok", l, sc)
 	}
 }

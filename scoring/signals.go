@@ -94,7 +94,7 @@ func (a *account) markReach(c *components, p int, now int64, day int32) {
 		// tell one person from two: use on the same day counts.
 		reach := ql.days.has(day)
 		if pl.located && ql.located {
-			if dist := DistanceKM(float64(pl.lat), float64(pl.lon), float64(ql.lat), float64(ql.lon)); dist >= reachTownKM {
+			if dist := positionKM(pl, ql); dist >= reachTownKM {
 				reach = float64(gap) < TravelSeconds(dist, pl.acc, ql.acc)
 			}
 		}
@@ -119,9 +119,11 @@ type components struct {
 	touched bool
 	// line[p] is the first place of the chain of renumbered addresses
 	// place p belongs to (itself when none); lineDays[r] the days (window
-	// bits, bit 0 = today) any place of chain r was used.
+	// bits, bit 0 = today) any place of chain r was used, lineDevs[r] the
+	// devices seen on any of its places.
 	line     [maxPlaces]int8
 	lineDays [maxPlaces]uint64
+	lineDevs [maxPlaces]uint32
 	// tvLines has bit r set when a TV streamed on an address of line r:
 	// a home, not a hop through a carrier's pool (see networkUse).
 	tvLines uint32
@@ -291,6 +293,7 @@ func (a *account) renumberedLines(c *components, today int32) (chained uint32) {
 		}
 		if a.places[q].used {
 			c.lineDays[r] |= a.places[q].days.window(today, 64)
+			c.lineDevs[r] |= a.places[q].devs
 		}
 	}
 	return chained
@@ -416,12 +419,7 @@ func (a *account) pairDualStack(c *components, now int64, today int32) {
 	}
 	// regular[p]: devices that used place p on two days or more of the
 	// window; a device falls back from one family to the other at home.
-	var regular, lineDevs [maxPlaces]uint32
-	for q := range a.places {
-		if a.places[q].used {
-			lineDevs[c.lineOf(q)] |= a.places[q].devs
-		}
-	}
+	var regular [maxPlaces]uint32
 	for _, e := range a.edges {
 		if popcount(e.days.window(today, 64)) >= 2 {
 			regular[e.place] |= 1 << uint(e.dev)
@@ -451,7 +449,7 @@ func (a *account) pairDualStack(c *components, now int64, today int32) {
 				gap = -gap
 			}
 			joined := regular[i]&regular[j] != 0 && p.somebodys() && sameSpot(p, q)
-			if !joined && (a.staticAcross(c, i, j, now) || a.ownOtherFamily(c, j, i, today, &lineDevs) || a.ownOtherFamily(c, i, j, today, &lineDevs)) {
+			if !joined && (a.staticAcross(c, i, j, now) || a.ownOtherFamily(c, j, i, today) || a.ownOtherFamily(c, i, j, today)) {
 				continue
 			}
 			if n < len(cand) {
@@ -1142,8 +1140,8 @@ func (a *account) v4Elsewhere(i, j int, today int32) bool {
 	return popcount(days) >= 2
 }
 
-// ownOtherFamily reports whether the devices of x's line (lineDevs, by
-// line) used, on two days or more, networks of x's ISP in y's IP family,
+// ownOtherFamily reports whether the devices of x's line (c.lineDevs)
+// used, on two days or more, networks of x's ISP in y's IP family,
 // not on y's line, that are at x's spot: both placed to sameSpotAccuracyKM
 // or better, their positions within reachTownKM of x's and at least that
 // far from y's. x's line then has its other family in its own town, so y
@@ -1157,12 +1155,12 @@ func (a *account) v4Elsewhere(i, j int, today int32) bool {
 // x's town, however wide x's accuracy circle. Pairs farther apart than
 // dualStackSlackKM are v4Elsewhere's to judge; a pair placed in one town
 // has no other town to find (and costs no scan on every event).
-func (a *account) ownOtherFamily(c *components, x, y int, today int32, lineDevs *[maxPlaces]uint32) bool {
+func (a *account) ownOtherFamily(c *components, x, y int, today int32) bool {
 	px, py := &a.places[x], &a.places[y]
 	if !px.located || !py.located || positionKM(px, py) < reachTownKM || !near(px, py, dualStackSlackKM) {
 		return false // far apart: v4Elsewhere's; one town: no town of its own
 	}
-	devs, ly := lineDevs[c.lineOf(x)], c.lineOf(y)
+	devs, ly := c.lineDevs[c.lineOf(x)], c.lineOf(y)
 	var days uint64
 	for _, e := range a.edges {
 		r := int(e.place)
