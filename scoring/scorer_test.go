@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -1946,6 +1947,28 @@ func TestOneDeviceOnARenumberedLine(t *testing.T) {
 			s.session("friend", malmo(d), evening(d, 20), 2*time.Hour)
 		}
 		s.session("friend-laptop", malmo(27), evening(11, 22), time.Hour)
+		_, vs := s.run(t)
+		if l, sc := peak(vs); l < LabelSuspectedSharing {
+			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)
+		}
+	})
+	t.Run("a friend's one device on both families of its line", func(t *testing.T) {
+		// The friend's ISP renumbers the IPv6 prefix as well, and the
+		// device streams over either family: its evenings on IPv6 are
+		// at home on the same line, not somewhere else.
+		loc := maps.Clone(loc)
+		malmo6 := func(d int) netip.Prefix {
+			return netip.PrefixFrom(netip.AddrFrom16([16]byte{0x2a, 0x00, 0x08, 0x01, 0, byte(d)}), 56)
+		}
+		for d := 0; d < 28; d++ {
+			loc[malmo6(d)] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.61, Lon: 13.01, HasCoords: true, AccuracyKM: 50, ASN: 2119}
+		}
+		s := &script{t: t, acct: "a-4", opts: Options{Locator: loc}, ua: map[string]string{"tv": tvUA}}
+		home(s)
+		for d := 4; d < 28; d += 3 {
+			s.session("friend", malmo(d), evening(d, 20), 2*time.Hour)
+			s.session("friend", malmo6(d+1), evening(d+1, 20), 2*time.Hour)
+		}
 		_, vs := s.run(t)
 		if l, sc := peak(vs); l < LabelSuspectedSharing {
 			t.Errorf("peak %s (score %.3f), want suspected_sharing or higher", l, sc)

@@ -352,8 +352,9 @@ func (a *account) nearHomeLine(q int, shared uint32, root *[maxPlaces]int8, line
 
 // spotDevices returns the devices seen on addresses linked to a
 // predecessor, or that are one (place.prev), of place q's ISP and IP
-// family placed at q's spot (see sameSpot), and on no line elsewhere,
-// with those addresses.
+// family placed at q's spot (see sameSpot), and on no line elsewhere
+// (the other IP family of the ISP in the area is not elsewhere: see
+// otherFamily), with those addresses.
 func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 	pq := &a.places[q]
 	var at, chained uint32
@@ -376,7 +377,7 @@ func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 			devs |= 1 << uint(e.dev)
 			addrs[e.dev]++
 			days[e.dev] |= e.days.window(today, 64)
-		case at&(1<<uint(e.place)) == 0:
+		case at&(1<<uint(e.place)) == 0 && !otherFamily(&a.places[e.place], pq):
 			elsewhere |= 1 << uint(e.dev)
 		}
 	}
@@ -388,6 +389,16 @@ func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 		}
 	}
 	return devs &^ elsewhere, chained
+}
+
+// otherFamily reports whether place o may be the other IP family of the
+// line place p is on: the same ISP, the other family, and placed in p's
+// area (see sameArea's sameAreaKM) or not placed at all (IPv6 ranges
+// are often geolocated only to a country). A device at home on a
+// dual-stack line streams over both, so its days on the other family are
+// not days elsewhere (see spotDevices).
+func otherFamily(o, p *place) bool {
+	return o.asn != 0 && o.asn == p.asn && o.v6 != p.v6 && (!o.located || near(o, p, sameAreaKM))
 }
 
 // pairDualStack joins in c the IPv4 and IPv6 sides of dual-stack home
