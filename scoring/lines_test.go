@@ -209,3 +209,35 @@ func TestPhoneOnMobileDataIsNoHomeLine(t *testing.T) {
 		t.Errorf("peak %s (score %.3f), want travel or ok", l, sc)
 	}
 }
+
+// TestTabletAtTheGrandparentsOnTheOtherFamily: an honest home on Telia
+// (AS3301) whose IPv6 prefix GeoIP places only to the country: the TV on
+// the home's IPv4 line, the phone and the tablet on its IPv6. The tablet
+// spends ten days at the grandparents' in Göteborg, 400 km away, also on
+// Telia, over IPv4 renumbered every day, while the family streams at
+// home. The home's unplaced IPv6 counts as the Göteborg line's other
+// family (otherFamily), so the tablet is "seen nowhere else" and its
+// addresses there may make a line; the tablet is the household's own
+// device, so that line is the household's, not a friend's.
+func TestTabletAtTheGrandparentsOnTheOtherFamily(t *testing.T) {
+	home6 := netip.MustParsePrefix("2001:2002:4e:200::/56")
+	gbg := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{90, 229, byte(d), 0}), 24) }
+	loc := testLocator()
+	loc[home6] = sePub("", 62.0, 15.0, 1000, 3301)
+	for d := 0; d < 28; d++ {
+		loc[gbg(d)] = sePub("Göteborg", 57.71, 11.97, 10, 3301)
+	}
+	s := &script{t: t, acct: "acct-g", opts: Options{Locator: loc}, ua: map[string]string{"tv": linesTVUA}}
+	for d := 0; d < 28; d++ {
+		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
+		s.session("phone", home6, evening(d, 20), time.Hour)
+		if d >= 8 && d < 18 {
+			s.session("tablet", gbg(d), evening(d, 20), time.Hour)
+		} else if d%2 == 0 {
+			s.session("tablet", home6, evening(d, 21), time.Hour)
+		}
+	}
+	if l, sc := peak(verdicts(t, s)); l > LabelTravel {
+		t.Errorf("peak %s (score %.3f), want travel or ok", l, sc)
+	}
+}
