@@ -398,7 +398,7 @@ func (a *account) spotDevices(q int, today int32) (devices, addresses uint32) {
 // dual-stack line streams over both, so its days on the other family are
 // not days elsewhere (see spotDevices).
 func otherFamily(o, p *place) bool {
-	return o.asn != 0 && o.asn == p.asn && o.v6 != p.v6 && (!o.located || near(o, p, sameAreaKM))
+	return dualStackOf(o, p) && (!o.located || near(o, p, sameAreaKM))
 }
 
 // pairDualStack joins in c the IPv4 and IPv6 sides of dual-stack home
