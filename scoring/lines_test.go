@@ -10,6 +10,17 @@ import (
 
 const linesTVUA = "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
 
+// dailyV4 fills loc with one /24 a day, a.b.d.0/24 for days 0–27, all
+// placed at l (an ISP renumbering a line, or a carrier's pool), and
+// returns day d's prefix.
+func dailyV4(loc fakeLocator, a, b byte, l enrich.Location) func(d int) netip.Prefix {
+	at := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{a, b, byte(d), 0}), 24) }
+	for d := 0; d < 28; d++ {
+		loc[at(d)] = l
+	}
+	return at
+}
+
 func sePub(city string, lat, lon float64, acc uint16, asn uint32) enrich.Location {
 	return enrich.Location{Kind: enrich.KindPublic, City: city, Country: "SE", Lat: lat, Lon: lon, HasCoords: true, AccuracyKM: acc, ASN: asn}
 }
@@ -68,11 +79,8 @@ func verdicts(t *testing.T, s *script) []Verdict {
 // streams on two mornings on its mobile data (Telia mobile, also AS3301,
 // IPv4 CGNAT placed in Uppsala, 65 km off). Nobody left home.
 func TestDualStackHomeWithACommutersPhone(t *testing.T) {
-	mobile := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{78, 67, byte(d), 0}), 24) }
 	loc := testLocator()
-	for d := 0; d < 28; d++ {
-		loc[mobile(d)] = sePub("Uppsala", 59.86, 17.64, 5, 3301)
-	}
+	mobile := dailyV4(loc, 78, 67, sePub("Uppsala", 59.86, 17.64, 5, 3301))
 	s := &script{t: t, acct: "acct-b", opts: Options{Locator: loc}, ua: map[string]string{"tv": linesTVUA}}
 	for d := 0; d < 28; d++ {
 		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
@@ -96,11 +104,8 @@ func TestDualStackHomeWithACommutersPhone(t *testing.T) {
 // (settledAt asks for soloLineSpanDays).
 func TestTripDeviceIsNoHomeLine(t *testing.T) {
 	tabletUA := "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-	malmo := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{78, 71, byte(d), 0}), 24) }
 	loc := testLocator()
-	for d := 0; d < 28; d++ {
-		loc[malmo(d)] = sePub("Malmö", 55.60, 13.00, 20, 2119)
-	}
+	malmo := dailyV4(loc, 78, 71, sePub("Malmö", 55.60, 13.00, 20, 2119))
 	for _, c := range []struct {
 		name string
 		ua   string
@@ -127,11 +132,8 @@ func TestTripDeviceIsNoHomeLine(t *testing.T) {
 // Stockholm. The TV (no user agent) is IPv4-only; phone and laptop use
 // IPv6.
 func TestTVOnRenumberedIPv4PlacedElsewhere(t *testing.T) {
-	v4 := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{81, 231, byte(d), 0}), 24) }
 	loc := testLocator()
-	for d := 0; d < 28; d++ {
-		loc[v4(d)] = sePub("Göteborg", 57.71, 11.97, 20, 3301)
-	}
+	v4 := dailyV4(loc, 81, 231, sePub("Göteborg", 57.71, 11.97, 20, 3301))
 	s := &script{t: t, acct: "acct-d", opts: Options{Locator: loc}}
 	for d := 0; d < 28; d++ {
 		s.session("tv", v4(d), evening(d, 19), 2*time.Hour)
@@ -192,11 +194,8 @@ func BenchmarkDualStackChurn(b *testing.B) {
 // but a phone's: settledAt takes no phone for a home line of its own.
 func TestPhoneOnMobileDataIsNoHomeLine(t *testing.T) {
 	phoneUA := "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
-	mobile := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{90, 129, byte(d), 0}), 24) }
 	loc := testLocator()
-	for d := 0; d < 28; d++ {
-		loc[mobile(d)] = sePub("Göteborg", 57.71, 11.97, 50, 1257)
-	}
+	mobile := dailyV4(loc, 90, 129, sePub("Göteborg", 57.71, 11.97, 50, 1257))
 	s := &script{t: t, acct: "acct-e", opts: Options{Locator: loc}, ua: map[string]string{"tv": linesTVUA, "kid-phone": phoneUA}}
 	for d := 0; d < 28; d++ {
 		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
@@ -221,12 +220,9 @@ func TestPhoneOnMobileDataIsNoHomeLine(t *testing.T) {
 // device, so that line is the household's, not a friend's.
 func TestTabletAtTheGrandparentsOnTheOtherFamily(t *testing.T) {
 	home6 := netip.MustParsePrefix("2001:2002:4e:200::/56")
-	gbg := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{90, 229, byte(d), 0}), 24) }
 	loc := testLocator()
 	loc[home6] = sePub("", 62.0, 15.0, 1000, 3301)
-	for d := 0; d < 28; d++ {
-		loc[gbg(d)] = sePub("Göteborg", 57.71, 11.97, 10, 3301)
-	}
+	gbg := dailyV4(loc, 90, 229, sePub("Göteborg", 57.71, 11.97, 10, 3301))
 	s := &script{t: t, acct: "acct-g", opts: Options{Locator: loc}, ua: map[string]string{"tv": linesTVUA}}
 	for d := 0; d < 28; d++ {
 		s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)

@@ -1915,11 +1915,8 @@ func TestFriendsOtherFamilyInTheirOwnTown(t *testing.T) {
 // still travel.
 func TestOneDeviceOnARenumberedLine(t *testing.T) {
 	tvUA := "Mozilla/5.0 (SMART-TV; LINUX; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) 120.0.6099.5/8.0 TV Safari/537.36"
-	malmo := func(d int) netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{78, 71, byte(d), 0}), 24) }
 	loc := testLocator()
-	for d := 0; d < 28; d++ {
-		loc[malmo(d)] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.60, Lon: 13.00, HasCoords: true, AccuracyKM: 20, ASN: 2119}
-	}
+	malmo := dailyV4(loc, 78, 71, sePub("Malmö", 55.60, 13.00, 20, 2119))
 	home := func(s *script) {
 		for d := 0; d < 28; d++ {
 			s.session("tv", stockholmHome, evening(d, 19), 2*time.Hour)
@@ -1961,7 +1958,7 @@ func TestOneDeviceOnARenumberedLine(t *testing.T) {
 			return netip.PrefixFrom(netip.AddrFrom16([16]byte{0x2a, 0x00, 0x08, 0x01, 0, byte(d)}), 56)
 		}
 		for d := 0; d < 28; d++ {
-			loc[malmo6(d)] = enrich.Location{Kind: enrich.KindPublic, City: "Malmö", Country: "SE", Lat: 55.61, Lon: 13.01, HasCoords: true, AccuracyKM: 50, ASN: 2119}
+			loc[malmo6(d)] = sePub("Malmö", 55.61, 13.01, 50, 2119)
 		}
 		s := &script{t: t, acct: "a-4", opts: Options{Locator: loc}, ua: map[string]string{"tv": tvUA}}
 		home(s)
