@@ -73,6 +73,14 @@ type Config struct {
 	// cancelled, for the in-flight batch and for the final commit.
 	// Default: 10s
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MaxClockSkew is how far an event's time may be ahead of its Kafka
+	// message's timestamp (or of the clock, if that is earlier: producers
+	// may stamp messages with the event's own time). An event further
+	// ahead goes to the dead-letter
+	// topic with reason clock_skew (see CheckClock): scoring runs on event
+	// time, and one event from the future would age every account out.
+	// Default: 1h
+	MaxClockSkew time.Duration `yaml:"max_clock_skew"`
 
 	// TLS configures encryption to the brokers.
 	TLS TLSConfig `yaml:"tls"`
@@ -138,6 +146,7 @@ func DefaultConfig() Config {
 		BatchSize:       2000,
 		BatchTimeout:    100 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second,
+		MaxClockSkew:    time.Hour,
 	}
 }
 
@@ -181,6 +190,7 @@ func (c Config) Validate() error {
 		{"commit_interval", c.CommitInterval},
 		{"batch_timeout", c.BatchTimeout},
 		{"shutdown_timeout", c.ShutdownTimeout},
+		{"max_clock_skew", c.MaxClockSkew},
 	} {
 		if d.v <= 0 {
 			bad(d.field, fmt.Errorf("%w: %s", ErrNonPositiveDuration, d.v))

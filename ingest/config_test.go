@@ -66,7 +66,7 @@ func TestConfigFiles(t *testing.T) {
 
 func TestFullConfigDecodes(t *testing.T) {
 	cfg, _ := loadConfig(t, "testdata/config/full.good.yml")
-	if cfg.MaxWait != 500*time.Millisecond || cfg.BatchSize != 5000 || !cfg.TLS.Enabled ||
+	if cfg.MaxWait != 500*time.Millisecond || cfg.BatchSize != 5000 || cfg.MaxClockSkew != 10*time.Minute || !cfg.TLS.Enabled ||
 		cfg.SASL.Mechanism != SASLScramSHA512 || cfg.SASL.Password != "s3cret" || len(cfg.Brokers) != 3 {
 		t.Errorf("decoded config %+v", cfg)
 	}

@@ -346,6 +346,15 @@ func (c *Consumer) add(b *batch, msg kafka.Message) {
 	b.marks[i].offset, b.hwm[i] = msg.Offset, msg.HighWaterMark
 
 	ev, err := Decode(msg.Value)
+	if err == nil {
+		// Against the message's timestamp, or the clock if that is later: a
+		// producer may stamp messages with the event's own time.
+		ref := time.Now()
+		if !msg.Time.IsZero() && msg.Time.Before(ref) {
+			ref = msg.Time
+		}
+		err = CheckClock(&ev, ref, c.cfg.MaxClockSkew)
+	}
 	if err != nil {
 		var de *DecodeError
 		if !errors.As(err, &de) {

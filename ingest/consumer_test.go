@@ -494,12 +494,21 @@ func TestDeadLetters(t *testing.T) {
 		{`{"event_id": "x1", "type": "login",`, ReasonMalformedJSON, ""},
 		{`{"event_id":"x2","type":"login","time":"2026-11-02T10:00:00Z","device_id":"d","ip":"192.0.2.1"}`, ReasonMissing, "account_id"},
 		{`{"event_id":"x3","type":"login","time":"2026-11-02T10:00:00Z","account_id":"acc-000","device_id":"d","ip":"192.0.2.300"}`, ReasonMalformed, "ip"},
+		// Well formed, but stamped decades after its message was written
+		// (now): scored, it would age every account out of the scorer.
+		{`{"event_id":"x4","type":"login","time":"2099-01-01T00:00:00Z","account_id":"acc-000","device_id":"d","ip":"192.0.2.4","success":true}`, ReasonClockSkew, "time"},
+		// The same, from a producer that stamps each message with its
+		// event's time: the consumer's clock catches it.
+		{`{"event_id":"x5","type":"login","time":"2099-01-01T00:00:00Z","account_id":"acc-000","device_id":"d","ip":"192.0.2.5","success":true}`, ReasonClockSkew, "time"},
 	}
 	msgs := []kafka.Message{valid(0, "")}
 	for i, b := range bad {
 		msgs = append(msgs,
 			kafka.Message{Key: []byte("acc-000"), Value: []byte(b.value), Headers: []kafka.Header{{Key: "trace", Value: []byte("t" + strconv.Itoa(i))}}},
 			valid(i+1, ""))
+		if strings.Contains(b.value, `"x5"`) {
+			msgs[len(msgs)-2].Time = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
 	}
 	msgs = append(msgs, valid(9, "someone-else")) // key mismatch: still processed
 	produceRaw(t, addr, testTopic, msgs...)
@@ -507,7 +516,7 @@ func TestDeadLetters(t *testing.T) {
 	rec := &recorder{}
 	reg := prometheus.NewRegistry()
 	stop := start(t, newConsumer(t, testConfig(addr), rec, reg))
-	got := rec.waitFor(t, 5)
+	got := rec.waitFor(t, 7)
 	// Wait for the commit covering the last message, then stop.
 	deadline := time.Now().Add(10 * time.Second)
 	for kc.CommittedOffsets(testGroup, testTopic)[0] != int64(len(msgs)) && time.Now().Before(deadline) {
@@ -516,8 +525,13 @@ func TestDeadLetters(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 5 {
-		t.Errorf("processed %d valid events, want 5", len(got))
+	if len(got) != 7 {
+		t.Errorf("processed %d valid events, want 7", len(got))
+	}
+	for _, r := range got {
+		if r.Event.EventID == "x4" || r.Event.EventID == "x5" {
+			t.Errorf("the event from 2099 was processed")
+		}
 	}
 	assertCommittedAtEnd(t, kc)
 
@@ -541,8 +555,14 @@ func TestDeadLetters(t *testing.T) {
 		if !strings.Contains(h[HeaderDLQReason], b.reason) {
 			t.Errorf("dead letter %d reason %q does not contain %q", i, h[HeaderDLQReason], b.reason)
 		}
-		if v := metricValue(t, reg, "sharewatch_ingest_dead_letters_total", "reason", b.reason); v != 1 {
-			t.Errorf("dead_letters_total{reason=%s} = %v, want 1", b.reason, v)
+		want := 0.0
+		for _, o := range bad {
+			if o.reason == b.reason {
+				want++
+			}
+		}
+		if v := metricValue(t, reg, "sharewatch_ingest_dead_letters_total", "reason", b.reason); v != want {
+			t.Errorf("dead_letters_total{reason=%s} = %v, want %v", b.reason, v, want)
 		}
 	}
 	if v := metricValue(t, reg, "sharewatch_ingest_dead_letters_total", "reason", ReasonNotUTF8); v != 0 {

@@ -133,14 +133,36 @@ const (
 	ReasonMissing       = "missing"
 	ReasonUnknownValue  = "unknown_value"
 	ReasonMalformed     = "malformed"
+	// ReasonClockSkew: the event says it happened later than the record
+	// that carried it was written, by more than the allowed skew (see
+	// CheckClock).
+	ReasonClockSkew = "clock_skew"
 )
 
-// DecodeReasons returns every DecodeError.Reason that Decode can return.
+// DecodeReasons returns every DecodeError.Reason that Decode and
+// CheckClock can return.
 func DecodeReasons() []string {
 	return []string{
 		ReasonTooLarge, ReasonNotUTF8, ReasonNotJSONObject, ReasonWrongType,
 		ReasonMalformedJSON, ReasonMissing, ReasonUnknownValue, ReasonMalformed,
+		ReasonClockSkew,
 	}
+}
+
+// CheckClock rejects an event stamped more than maxSkew after ref, the
+// time its record was written (the Kafka message's timestamp) or, for a
+// file, read. Scoring runs on event time, and one event from years ahead
+// would move the scorer's clock there and evict every account as idle. An
+// event from the past is no such danger and passes. A zero ref or a
+// maxSkew of zero or less checks nothing.
+func CheckClock(ev *Event, ref time.Time, maxSkew time.Duration) error {
+	if ref.IsZero() || maxSkew <= 0 {
+		return nil
+	}
+	if ahead := ev.Time.Sub(ref); ahead > maxSkew {
+		return &DecodeError{Field: "time", Reason: ReasonClockSkew, Detail: fmt.Sprintf("%s is %s after its record's %s; at most %s allowed", ev.Time.UTC().Format(time.RFC3339Nano), ahead.Round(time.Second), ref.UTC().Format(time.RFC3339Nano), maxSkew)}
+	}
+	return nil
 }
 
 // Decode parses and validates one contract event. Unknown fields are

@@ -150,6 +150,44 @@ func TestEventRoundTrip(t *testing.T) {
 	}
 }
 
+func TestCheckClock(t *testing.T) {
+	written := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		at      time.Time // the event's time
+		ref     time.Time
+		maxSkew time.Duration
+		bad     bool
+	}{
+		{"same time", written, written, time.Hour, false},
+		{"a week late", written.Add(-7 * 24 * time.Hour), written, time.Hour, false},
+		{"ahead within the skew", written.Add(time.Hour), written, time.Hour, false},
+		{"ahead beyond the skew", written.Add(time.Hour + time.Second), written, time.Hour, true},
+		{"decades ahead", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), written, time.Hour, true},
+		{"no record time", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}, time.Hour, false},
+		{"check off", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), written, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := Event{Time: tc.at}
+			err := CheckClock(&ev, tc.ref, tc.maxSkew)
+			if !tc.bad {
+				if err != nil {
+					t.Fatalf("CheckClock = %v, want nil", err)
+				}
+				return
+			}
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Reason != ReasonClockSkew || de.Field != "time" || !errors.Is(err, ErrInvalidEvent) {
+				t.Fatalf("CheckClock = %v, want a DecodeError on field time with reason %s", err, ReasonClockSkew)
+			}
+			if !slices.Contains(DecodeReasons(), de.Reason) {
+				t.Errorf("reason %q is not in DecodeReasons, so the dead-letter metric has no child for it", de.Reason)
+			}
+		})
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	msg := wire(b, nil)
 	b.SetBytes(int64(len(msg)))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/sharewatch/sharewatch/ingest"
 	"github.com/sharewatch/sharewatch/scoring"
@@ -23,6 +24,14 @@ type BatchOptions struct {
 	// BatchSize is how many events are scored before outputs are written.
 	// Default: 4096.
 	BatchSize int
+	// MaxClockSkew: a line whose event is stamped further than this after
+	// the time it is read (Now) is bad, reason clock_skew, and is not
+	// scored (see ingest.CheckClock): one event from years ahead would
+	// move the scorer's clock there and age every account out. A backfill
+	// of the past is never affected. Zero: no check.
+	MaxClockSkew time.Duration
+	// Now is the clock MaxClockSkew is measured against. Default: time.Now.
+	Now func() time.Time
 }
 
 // BatchStats counts what a batch run did.
@@ -40,6 +49,9 @@ func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats,
 	}
 	if o.Errs == nil {
 		o.Errs = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	in := bufio.NewReaderSize(o.In, 1<<20)
 	out := bufio.NewWriterSize(o.Out, 1<<20)
@@ -64,6 +76,9 @@ func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats,
 		if len(line) > 0 {
 			st.Lines++
 			ev, derr := ingest.Decode(line)
+			if derr == nil && o.MaxClockSkew > 0 {
+				derr = ingest.CheckClock(&ev, o.Now(), o.MaxClockSkew)
+			}
 			switch {
 			case derr != nil:
 				st.Bad++

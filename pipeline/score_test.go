@@ -23,10 +23,22 @@ type scoreRun struct {
 // score` does.
 func scoreStream(t *testing.T, p *population, in []byte, batchSize int) *scoreRun {
 	t.Helper()
+	return scoreStreamSkew(t, p, in, batchSize, time.Hour)
+}
+
+// readAt is when the tests' score runs read their input: after every
+// simulated event, as a backfill would be.
+var readAt = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+// scoreStreamSkew is scoreStream with BatchOptions.MaxClockSkew set to
+// skew (0: no check), at readAt.
+func scoreStreamSkew(t *testing.T, p *population, in []byte, batchSize int, skew time.Duration) *scoreRun {
+	t.Helper()
 	st := batchStages(t, p)
 	r := &scoreRun{}
 	stats, err := pipeline.ScoreStream(context.Background(), st.Processor, pipeline.BatchOptions{
 		In: bytes.NewReader(in), Out: &r.out, Errs: &r.errs, Accounts: &r.accounts, BatchSize: batchSize,
+		MaxClockSkew: skew, Now: func() time.Time { return readAt },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +170,7 @@ func TestScoreStreamBadLines(t *testing.T) {
 		{"not UTF-8", "{\"event_id\":\"b6\xff\"}", `invalid event: not_utf8`},
 		{"not an object", `"login"`, `invalid event: not_json_object`},
 		{"too large", huge, `invalid event: too_large`},
+		{"clock skew", `{"event_id":"b7","type":"login","time":"2099-01-01T00:00:00Z","account_id":"a","device_id":"d","ip":"81.2.69.1","success":true}`, `invalid event: field "time": clock_skew: 2099-01-01T00:00:00Z is `},
 	}
 	// Good events with a bad line after every fifth, and a blank line and a
 	// CRLF line in between, so that line numbers must count every line.
@@ -207,6 +220,58 @@ func TestScoreStreamBadLines(t *testing.T) {
 	want := pipeline.BatchStats{Lines: len(lines) + 1, Events: good, Bad: len(bad) + 1, Verdicts: good}
 	if r.stats != want {
 		t.Errorf("stats %+v, want %+v", r.stats, want)
+	}
+}
+
+// TestScoreStreamEventFromTheFuture: one well-formed event stamped decades
+// ahead, in the middle of a month of events, must not move the scorer's
+// clock: the run's verdicts and account summaries are byte-identical to
+// the run without it. Without the check (MaxClockSkew 0) the event is
+// scored, every account then looks idle for 70 years and is evicted, and
+// the accounts' summaries lose the weeks before it.
+func TestScoreStreamEventFromTheFuture(t *testing.T) {
+	p := newPopulation(t, 30, 10, 6)
+	future := []byte(`{"event_id":"from-2099","type":"login","time":"2099-01-01T00:00:00Z","account_id":"acc-future","device_id":"d","ip":"81.2.69.1","success":true}`)
+	mid := len(p.lines) / 2
+	with := slices.Concat(p.lines[:mid], [][]byte{future}, p.lines[mid:])
+
+	clean := scoreStreamSkew(t, p, jsonl(p.lines), 0, time.Hour)
+	checked := scoreStreamSkew(t, p, jsonl(with), 0, time.Hour)
+	if !bytes.Equal(checked.out.Bytes(), clean.out.Bytes()) || !bytes.Equal(checked.accounts.Bytes(), clean.accounts.Bytes()) {
+		t.Errorf("with the event from 2099 rejected, verdicts or summaries differ from the run without it")
+	}
+	if want := fmt.Sprintf("line %d: invalid event: field \"time\": clock_skew", mid+1); !strings.HasPrefix(checked.errs.String(), want) {
+		t.Errorf("errors %q, want a line starting %q", checked.errs.String(), want)
+	}
+	if checked.stats.Bad != 1 || checked.stats.Events != len(p.lines) {
+		t.Errorf("stats %+v, want 1 bad line and %d events", checked.stats, len(p.lines))
+	}
+
+	// Without the check: accounts that streamed after the event start
+	// over, their summaries counting only the events since.
+	events := func(r *scoreRun) map[string]int {
+		m := map[string]int{}
+		for _, line := range bytes.Split(bytes.TrimSpace(r.accounts.Bytes()), []byte("\n")) {
+			var a struct {
+				AccountID string `json:"account_id"`
+				Events    int    `json:"events"`
+			}
+			if err := json.Unmarshal(line, &a); err != nil {
+				t.Fatal(err)
+			}
+			m[a.AccountID] = a.Events
+		}
+		return m
+	}
+	want, got := events(clean), events(scoreStreamSkew(t, p, jsonl(with), 0, 0))
+	lost := 0
+	for id, n := range want {
+		if got[id] < n {
+			lost++
+		}
+	}
+	if lost == 0 {
+		t.Errorf("without the check no account lost history: this test no longer shows what the check prevents")
 	}
 }
 

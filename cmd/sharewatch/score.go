@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/internal/atomicfile"
@@ -23,6 +24,7 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 	accounts := fs.String("accounts", "", "write the account summaries to this file at the end")
 	model := fs.String("model", "", "model file (default: the built-in model)")
 	batch := fs.Int("batch-size", 4096, "events scored between output writes")
+	skew := fs.Duration("max-clock-skew", time.Hour, "an event stamped further than this after the time it is read is a bad line (reason clock_skew), not scored; 0: no check")
 	logLevel := fs.String("log-level", "warn", "log level")
 	countFrom := fs.String("count-from", "", "end of a warm-up (RFC 3339): earlier events build state but do not count in the --accounts summaries (verdicts and outputs are unchanged)")
 	actFrom := fs.String("act-from", "", "backfill until this time (RFC 3339): earlier events are scored and written but open no ticket and place no hold")
@@ -83,7 +85,7 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 		}
 		defer stateOut.Abort()
 	}
-	o := pipeline.BatchOptions{In: io.in, Out: io.out, Errs: io.err, BatchSize: *batch}
+	o := pipeline.BatchOptions{In: io.in, Out: io.out, Errs: io.err, BatchSize: *batch, MaxClockSkew: *skew}
 	var af *os.File
 	if *accounts != "" {
 		if af, err = os.Create(*accounts); err != nil {
