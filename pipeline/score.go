@@ -42,8 +42,11 @@ type BatchStats struct {
 // ScoreStream runs the processor over a stream of contract events. Output
 // is deterministic: the same input gives byte-identical verdicts and
 // summaries. An event_id seen before yields no second verdict.
+//
+// Reading and decoding run in a goroutine of their own, a batch ahead of
+// scoring, so that on two cores the two halves of the work overlap. The
+// batches reach the scorer in input order.
 func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats, error) {
-	var st BatchStats
 	if o.BatchSize <= 0 {
 		o.BatchSize = 4096
 	}
@@ -53,14 +56,26 @@ func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats,
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	in := bufio.NewReaderSize(o.In, 1<<20)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Three buffers: one filling, one waiting, one being scored.
+	full := make(chan []ingest.Event, 1)
+	free := make(chan []ingest.Event, 3)
+	for range 3 {
+		free <- make([]ingest.Event, 0, o.BatchSize)
+	}
+	var rst BatchStats
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(full)
+		readErr <- readEvents(ctx, o, &rst, free, full)
+	}()
+
 	out := bufio.NewWriterSize(o.Out, 1<<20)
-	seen := make(map[uint64]struct{}, 1<<16)
-	batch := make([]ingest.Event, 0, o.BatchSize)
 	var buf []byte
-	flush := func() error {
+	verdicts := 0
+	score := func(batch []ingest.Event) error {
 		vs := p.Score(batch)
-		batch = batch[:0]
 		for i := range vs {
 			buf = vs[i].AppendJSON(buf[:0])
 			buf = append(buf, '\n')
@@ -68,8 +83,61 @@ func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats,
 				return fmt.Errorf("writing verdicts: %w", err)
 			}
 		}
-		st.Verdicts += len(vs)
+		verdicts += len(vs)
 		return p.Write(ctx, vs)
+	}
+	var err error
+	for batch := range full {
+		if err == nil {
+			err = score(batch)
+			if err != nil {
+				cancel() // the reader stops at its next batch
+			}
+		}
+		free <- batch[:0]
+	}
+	// full is closed: the reader is done and rst is its own no more.
+	st := rst
+	st.Verdicts = verdicts
+	if err != nil {
+		return st, err
+	}
+	if err := <-readErr; err != nil {
+		return st, err
+	}
+	if err := out.Flush(); err != nil {
+		return st, fmt.Errorf("writing verdicts: %w", err)
+	}
+	if o.Accounts != nil {
+		if err := WriteSummaries(o.Accounts, p.scorer.Summaries()); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// readEvents reads o.In line by line, reports bad lines to o.Errs, drops
+// event_ids seen before, and sends the rest to full in batches of
+// o.BatchSize taken from free (the last one may be shorter). It counts
+// into st everything but verdicts, and stops early when ctx ends.
+func readEvents(ctx context.Context, o BatchOptions, st *BatchStats, free <-chan []ingest.Event, full chan<- []ingest.Event) error {
+	in := bufio.NewReaderSize(o.In, 1<<20)
+	seen := make(map[uint64]struct{}, 1<<16)
+	batch := <-free
+	now := o.Now()
+	send := func() error {
+		select {
+		case full <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case batch = <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		now = o.Now()
+		return nil
 	}
 	for {
 		line, err := readLine(in)
@@ -77,7 +145,7 @@ func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats,
 			st.Lines++
 			ev, derr := ingest.Decode(line)
 			if derr == nil && o.MaxClockSkew > 0 {
-				derr = ingest.CheckClock(&ev, o.Now(), o.MaxClockSkew)
+				derr = ingest.CheckClock(&ev, now, o.MaxClockSkew)
 			}
 			switch {
 			case derr != nil:
@@ -93,11 +161,8 @@ func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats,
 				st.Events++
 				batch = append(batch, ev)
 				if len(batch) == o.BatchSize {
-					if err := flush(); err != nil {
-						return st, err
-					}
-					if err := ctx.Err(); err != nil {
-						return st, err
+					if err := send(); err != nil {
+						return err
 					}
 				}
 			}
@@ -108,21 +173,17 @@ func ScoreStream(ctx context.Context, p *Processor, o BatchOptions) (BatchStats,
 			break
 		}
 		if err != nil {
-			return st, fmt.Errorf("reading events: %w", err)
+			return fmt.Errorf("reading events: %w", err)
 		}
 	}
-	if err := flush(); err != nil {
-		return st, err
-	}
-	if err := out.Flush(); err != nil {
-		return st, fmt.Errorf("writing verdicts: %w", err)
-	}
-	if o.Accounts != nil {
-		if err := WriteSummaries(o.Accounts, p.scorer.Summaries()); err != nil {
-			return st, err
+	if len(batch) > 0 {
+		select {
+		case full <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	return st, nil
+	return nil
 }
 
 // WriteSummaries writes account summaries as JSON lines.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -272,6 +273,35 @@ func TestScoreStreamEventFromTheFuture(t *testing.T) {
 	}
 	if lost == 0 {
 		t.Errorf("without the check no account lost history: this test no longer shows what the check prevents")
+	}
+}
+
+// brokenWriter accepts n bytes, then fails every write.
+type brokenWriter struct{ n int }
+
+func (w *brokenWriter) Write(b []byte) (int, error) {
+	if w.n < len(b) {
+		return 0, errors.New("disk full")
+	}
+	w.n -= len(b)
+	return len(b), nil
+}
+
+// TestScoreStreamOutputFails: a verdict output that fails ends the run with
+// its error, whatever the reading goroutine is doing (TestMain checks that
+// it does not outlive the run).
+func TestScoreStreamOutputFails(t *testing.T) {
+	p := newPopulation(t, 100, 5, 8)
+	st := batchStages(t, p)
+	stats, err := pipeline.ScoreStream(context.Background(), st.Processor, pipeline.BatchOptions{
+		In: bytes.NewReader(jsonl(p.lines)), Out: &brokenWriter{n: 4096}, BatchSize: 16,
+	})
+	if err == nil || !strings.Contains(err.Error(), "writing verdicts: disk full") {
+		t.Fatalf("ScoreStream = %v, want the output's error", err)
+	}
+	// The output's buffer (1 MiB) filled and failed mid-stream.
+	if stats.Verdicts >= len(p.lines) {
+		t.Errorf("%d verdicts of %d events: the failure came only at the end", stats.Verdicts, len(p.lines))
 	}
 }
 
