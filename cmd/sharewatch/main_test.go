@@ -253,6 +253,38 @@ func TestSimulateScoreEval(t *testing.T) {
 	})
 }
 
+// TestScoreFutureDatedBacktest: a simulated population dated in the future
+// is a backtest, and score scores it by default; --max-clock-skew, for a
+// production backfill, rejects every such line as clock_skew.
+func TestScoreFutureDatedBacktest(t *testing.T) {
+	dir := t.TempDir()
+	path := func(name string) string { return filepath.Join(dir, name) }
+	if _, stderr, err := invoke(t, cmdSimulate, nil, "--accounts", "5", "--days", "2", "--seed", "3", "--start", "2099-01-01T00:00:00Z",
+		"--events", path("ev.jsonl"), "--labels", path("labels.jsonl"),
+		"--geoip-city", path("city.mmdb"), "--geoip-asn", path("asn.mmdb")); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, stderr)
+	}
+	events := readFile(t, path("ev.jsonl"))
+	n := len(jsonField(t, events, "event_id"))
+	geoip := []string{"--geoip-city", path("city.mmdb"), "--geoip-asn", path("asn.mmdb")}
+
+	out, stderr, err := invoke(t, cmdScore, events, geoip...)
+	if err != nil {
+		t.Fatalf("score: %v\n%s", err, stderr)
+	}
+	if got := strings.Count(out, "\n"); got != n || strings.Contains(stderr, "clock_skew") {
+		t.Errorf("default score: %d verdicts for %d events, stderr %q", got, n, stderr)
+	}
+
+	out, stderr, err = invoke(t, cmdScore, events, append(geoip, "--max-clock-skew", "1h")...)
+	if err != nil {
+		t.Fatalf("score --max-clock-skew: %v\n%s", err, stderr)
+	}
+	if out != "" || strings.Count(stderr, "clock_skew") != n {
+		t.Errorf("score --max-clock-skew 1h: %d bytes of verdicts, %d clock_skew lines for %d events", len(out), strings.Count(stderr, "clock_skew"), n)
+	}
+}
+
 func TestScoreUsage(t *testing.T) {
 	_, stderr, err := invoke(t, cmdScore, nil)
 	if err == nil || !strings.Contains(err.Error(), "--geoip-city is required") || !strings.Contains(stderr, "usage: sharewatch score") {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"time"
 
 	"github.com/sharewatch/sharewatch/config"
 	"github.com/sharewatch/sharewatch/internal/atomicfile"
@@ -24,7 +23,7 @@ func cmdScore(ctx context.Context, args []string, io stdio) error {
 	accounts := fs.String("accounts", "", "write the account summaries to this file at the end")
 	model := fs.String("model", "", "model file (default: the built-in model)")
 	batch := fs.Int("batch-size", 4096, "events scored between output writes")
-	skew := fs.Duration("max-clock-skew", time.Hour, "an event stamped further than this after the time it is read is a bad line (reason clock_skew), not scored; 0: no check")
+	skew := fs.Duration("max-clock-skew", 0, "an event stamped further than this after the time it is read is a bad line (reason clock_skew), not scored; 0 (the default): no check, since a backtest's simulated events may be dated in the future (set 1h for a production backfill)")
 	logLevel := fs.String("log-level", "warn", "log level")
 	countFrom := fs.String("count-from", "", "end of a warm-up (RFC 3339): earlier events build state but do not count in the --accounts summaries (verdicts and outputs are unchanged)")
 	actFrom := fs.String("act-from", "", "backfill until this time (RFC 3339): earlier events are scored and written but open no ticket and place no hold")
