@@ -347,8 +347,8 @@ func (c *Consumer) add(b *batch, msg kafka.Message) {
 
 	ev, err := Decode(msg.Value)
 	if err == nil {
-		// Against the message's timestamp, or the clock if that is later: a
-		// producer may stamp messages with the event's own time.
+		// Against the message's timestamp, or the clock if that is
+		// earlier: a producer may stamp messages with the event's own time.
 		ref := time.Now()
 		if !msg.Time.IsZero() && msg.Time.Before(ref) {
 			ref = msg.Time

@@ -160,7 +160,7 @@ func CheckClock(ev *Event, ref time.Time, maxSkew time.Duration) error {
 		return nil
 	}
 	if ahead := ev.Time.Sub(ref); ahead > maxSkew {
-		return &DecodeError{Field: "time", Reason: ReasonClockSkew, Detail: fmt.Sprintf("%s is %s after its record's %s; at most %s allowed", ev.Time.UTC().Format(time.RFC3339Nano), ahead.Round(time.Second), ref.UTC().Format(time.RFC3339Nano), maxSkew)}
+		return &DecodeError{Field: "time", Reason: ReasonClockSkew, Detail: fmt.Sprintf("%s is %s after %s, when its record was written or read; at most %s allowed", ev.Time.UTC().Format(time.RFC3339Nano), ahead.Round(time.Second), ref.UTC().Format(time.RFC3339Nano), maxSkew)}
 	}
 	return nil
 }

@@ -125,11 +125,17 @@ func readEvents(ctx context.Context, o BatchOptions, st *BatchStats, free <-chan
 	seen := make(map[uint64]struct{}, 1<<16)
 	batch := <-free
 	now := o.Now()
-	send := func() error {
+	put := func() error {
 		select {
 		case full <- batch:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+	}
+	send := func() error {
+		if err := put(); err != nil {
+			return err
 		}
 		select {
 		case batch = <-free:
@@ -177,11 +183,7 @@ func readEvents(ctx context.Context, o BatchOptions, st *BatchStats, free <-chan
 		}
 	}
 	if len(batch) > 0 {
-		select {
-		case full <- batch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return put()
 	}
 	return nil
 }
